@@ -1,0 +1,40 @@
+# clusterms: two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.clusterms-installed
+
+.PHONY: install demo test lint typecheck bench fuzz clean
+
+install: $(STAMP)
+
+# Re-run pip only when the dependency list changes; the package itself is editable.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/clusterms demo --out demo-output
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy src/clusterms
+
+test: lint typecheck
+	$(VENV)/bin/python -m pytest -q
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/isotopes.py
+	$(PY) bench/assign.py
+
+fuzz: install
+	$(PY) -m pip install --quiet -e '.[fuzz]'
+	$(PY) tests/fuzz/fuzz_readers.py -atheris_runs=20000 tests/fuzz/corpus
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

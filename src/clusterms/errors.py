@@ -40,7 +40,7 @@ class NotationError(ClustermsError, ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if self.position is None or not self.text:
+        if self.position is None:
             return f"{self.message}: {self.text!r}" if self.text else self.message
         shown = self.text if len(self.text) <= 120 else self.text[:117] + "..."
         pos = min(self.position, len(shown))

@@ -1,0 +1,165 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clusterms import Ion, NotationError
+from clusterms.chem.ligands import default_library
+from clusterms.chem.notation import preset
+
+PAPER_IONS = [
+    ("[Ag29(BDT)12]3-", "C72H48Ag29S24", -3, 8),
+    ("[Ag25(DMBT)18]-", "C144H162Ag25S18", -1, 8),
+    ("[AuAg24(DMBT)18]-", "C144H162Ag24AuS18", -1, 8),
+    ("[PdAg24(DMBT)18]2-", "C144H162Ag24PdS18", -2, 8),
+    ("[PtAg24(DMBT)18]2-", "C144H162Ag24PtS18", -2, 8),
+    ("[PdAg28(BDT)12]4-", "C72H48Ag28PdS24", -4, 8),
+    ("[Ag53(BDT)12(DMBT)16]3-", "C200H192Ag53S40", -3, 16),
+    ("[AuAg52(BDT)12(DMBT)16]3-", "C200H192Ag52AuS40", -3, 16),
+    ("[PdAg52(BDT)12(DMBT)16]3-", "C200H192Ag52PdS40", -3, 15),
+    ("[PtAg52(BDT)12(DMBT)16]3-", "C200H192Ag52PtS40", -3, 15),
+    ("[PdAg53(BDT)12(DMBT)16]3-", "C200H192Ag53PdS40", -3, 16),
+    ("[PtAg53(BDT)12(DMBT)16]3-", "C200H192Ag53PtS40", -3, 16),
+    ("[Ag54(BDT)12(DMBT)18H]3-", "C216H211Ag54S42", -3, 16),
+    ("[Ag54(BDT)12(DMBT)18]4-", "C216H210Ag54S42", -4, 16),
+    ("[Au25(PET)18Cs]+", "C144H162Au25CsS18", 1, 7),
+    ("[Au25(PET)18]-", "C144H162Au25S18", -1, 8),
+    ("[Ag(DMBT)2]-", "C16H18AgS2", -1, 0),
+    ("[Ag2(DMBT)3]-", "C24H27Ag2S3", -1, 0),
+    ("[Ag5(BDT)3]-", "C18H12Ag5S6", -1, 0),
+    ("[Au11(PPh3)7Cl3]", "C126H105Au11Cl3P7", 0, 8),
+    ("[Ag29(BDT)12(PPh3)4]3-", "C144H108Ag29P4S24", -3, 8),
+    ("[Au25(SC2H4Ph)18]-", "C144H162Au25S18", -1, 8),
+    ("[Ag25(SBB)18]-", "C180H234Ag25S18", -1, 8),
+    ("[Ag44(p-MBA)30]4-", "C210H150Ag44O60S30", -4, 18),
+    ("[Ag29(BDT)12PPh4]2-", "C96H68Ag29PS24", -2, 8),
+    ("[Ag29(BDT)12Na]2-", "C72H48Ag29NaS24", -2, 8),
+    ("Ag25C144H162S18-", "C144H162Ag25S18", -1, 8),
+    ("[Ag29(BDT)12]³⁻", "C72H48Ag29S24", -3, 8),
+    ("[Ag29(BDT)12]^3-", "C72H48Ag29S24", -3, 8),
+    ("[Ag29(BDT)12]-3", "C72H48Ag29S24", -3, 8),
+    ("[Ag29(BDT)12]---", "C72H48Ag29S24", -3, 8),
+    ("[(Ag(DMBT)2)2]2-", "C32H36Ag2S4", -2, 0),
+    ("[Ag25H22(DPPE)8]3+", "C208H214Ag25P16", 3, 0),
+    ("[Ag25(hydride)22(DPPE)8]3+", "C208H214Ag25P16", 3, 0),
+]
+
+
+@pytest.mark.parametrize("text, formula, charge, electrons", PAPER_IONS)
+def test_parse(text, formula, charge, electrons):
+    ion = Ion.parse(text)
+    assert ion.formula == formula
+    assert ion.charge == charge
+    assert ion.electrons == electrons
+
+
+@pytest.mark.parametrize("text, _f, _z, _e", PAPER_IONS)
+def test_canonical_round_trip(text, _f, _z, _e):
+    ion = Ion.parse(text)
+    assert Ion.parse(ion.notation) == ion
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Ag@I", "[Ag29(BDT)12]3-"),
+        ("Au@I", "[AuAg28(BDT)12]3-"),
+        ("Pd@I", "[PdAg28(BDT)12]4-"),
+        ("Pt@I", "[PtAg28(BDT)12]4-"),
+        ("Ag@II", "[Ag25(DMBT)18]-"),
+        ("Au@II", "[AuAg24(DMBT)18]-"),
+        ("Pd@II", "[PdAg24(DMBT)18]2-"),
+        ("Pt@II", "[PtAg24(DMBT)18]2-"),
+        ("Ag@III", "[Ag53(BDT)12(DMBT)16]3-"),
+        ("Au@III", "[AuAg52(BDT)12(DMBT)16]3-"),
+        ("Pd@IV", "[PdAg53(BDT)12(DMBT)16]3-"),
+        ("Pt@IV", "[PtAg53(BDT)12(DMBT)16]3-"),
+    ],
+)
+def test_presets(name, expected):
+    assert preset(name) == expected
+    assert Ion.parse(name) == Ion.parse(expected)
+
+
+def test_hydride_ligand_withdraws_but_bare_h_is_atoms():
+    # In the metal part H is just atoms; as the hydride ligand it withdraws one electron.
+    assert Ion.parse("[Ag25(H-)22(DPPE)8]3+").electrons == 25 - 22 - 3
+
+
+def test_proton_adduct_changes_charge_not_core_count():
+    plain = Ion.parse("[Ag54(BDT)12(DMBT)18]4-")
+    adduct = Ion.parse("[Ag54(BDT)12(DMBT)18H]3-")
+    assert adduct.core_charge == plain.charge == -4
+    assert adduct.electrons == plain.electrons == 16
+
+
+def test_user_aliases():
+    ion = Ion.parse("[Ag53L12L'16]3-", aliases=["L=BDT", "L'=DMBT"])
+    assert ion == Ion.parse("[Ag53(BDT)12(DMBT)16]3-")
+    ion2 = Ion.parse("[Ag53(L)12(L')16]3-", aliases={"L": "BDT", "L'": "DMBT"})
+    assert ion2 == ion
+
+
+@pytest.mark.parametrize(
+    "text, position",
+    [
+        ("[Ag29(BDT", 5),
+        ("[Ag29(BDT)12", 0),
+        ("Ag29(BDT)12]3-", 11),
+        ("[Ag29(XYZ)12]3-", 6),
+        ("[Ag29(BDT)12]3", 13),
+        ("[Ag29(BDT)12]3-x", 13),
+        ("[Ag29 (BDT)12]3-", 5),
+        ("[]3-", 0),
+        ("[Ag0(BDT)12]3-", 3),
+        ("[Ag29()12]3-", 5),
+        ("[Ag29(BDT)12]101-", 13),
+        ("[Ag10001]-", 0),
+        ("[Qq29]-", 1),
+        ("", 0),
+        ("   ", 0),
+        ("[Ag29(BDT)12]0-", 13),
+        ("ag29", 0),
+        ("[Ag29(BDT)12)3-", 12),
+    ],
+)
+def test_errors_point_at_the_fault(text, position):
+    with pytest.raises(NotationError) as info:
+        Ion.parse(text)
+    assert info.value.position == position
+    assert "^" in str(info.value)
+
+
+def test_overlong_text_is_refused_not_attempted():
+    with pytest.raises(NotationError, match="over the limit"):
+        Ion.parse("Ag" * 6000)
+
+
+def test_notation_error_is_value_error_and_clusterms_error():
+    from clusterms import ClustermsError
+
+    with pytest.raises(ValueError):
+        Ion.parse("[Ag")
+    with pytest.raises(ClustermsError):
+        Ion.parse("[Ag")
+
+
+_ALPHABET = [*"[]()AgBDTMPSHCNaKsu0123456789+-^'L @ItV", "Ag", "Au", "BDT", "DMBT", "Pt", "Pd"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET), max_size=25).map("".join))
+def test_parser_never_crashes_on_token_soup(text):
+    try:
+        ion = Ion.parse(text)
+    except NotationError:
+        return
+    assert Ion.parse(ion.notation) == ion
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_parser_never_crashes_on_any_text(text):
+    try:
+        Ion.parse(text, library=default_library())
+    except NotationError:
+        pass

@@ -1,0 +1,450 @@
+"""Read spectra from mzML, mzXML and text files (plain or gzip-compressed).
+
+The kind of file is found from its content, not its name: gzip by its magic bytes, then
+mzML/mzXML by the XML root element, else text. Every problem with a file raises
+:class:`~clusterms.errors.InputFileError` naming the file (and the line or scan where it
+applies); repairs (dropped rows, merged duplicates) are reported as
+:class:`~clusterms.errors.ClustermsWarning`. Files are opened read-only.
+
+How scans are chosen and combined: :mod:`clusterms.spectra.scan_select` and
+:mod:`clusterms.spectra.scan_combine`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import re
+import warnings
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clusterms.errors import ClustermsWarning, InputFileError, OptionError
+from clusterms.spectra.read_mzml import (
+    ScanRecord,
+    instrument_from_header,
+    iter_mzml,
+    iter_mzxml,
+    quiet_pyteomics,
+)
+from clusterms.spectra.read_text import parse_text
+from clusterms.spectra.scan_combine import clean, combine, describe_scans
+from clusterms.spectra.scan_select import (
+    ScanKey,
+    ScanRequest,
+    common_mode,
+    no_level,
+    no_spectra,
+    pick_matching,
+    pick_targets,
+)
+from clusterms.spectra.spectrum import Spectrum
+
+__all__ = ["read_spectra", "read_spectrum"]
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["mzML", "mzXML", "text"]
+PathLike = str | os.PathLike[str]
+
+_HEAD_BYTES = 1 << 20  # the header of an mzML file (instrument, software) fits in this
+_GZIP_MAGIC = b"\x1f\x8b"
+
+_BINARY_KINDS = (
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (mzMLb, mz5?)"),
+    (b"SQLite format 3\x00", "an SQLite database (UIMF, mzDB, Bruker .tdf?)"),
+    (b"PK\x03\x04", "a zip archive; unpack it"),
+    (b"BZh", "bzip2-compressed; decompress it"),
+    (b"\xfd7zXZ\x00", "xz-compressed; decompress it"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-zip archive; unpack it"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed; decompress it"),
+    (b"\x01\xa1F\x00i\x00n\x00n\x00i\x00g\x00a\x00n\x00", "a Thermo .raw file"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def read_spectrum(
+    path: PathLike,
+    /,
+    *,
+    scan: ScanKey | None = None,
+    scans: Sequence[ScanKey] | None = None,
+    time_range: tuple[float, float] | None = None,
+    combine: str = "sum",
+    polarity: str | None = None,
+    ms_level: int | None = 1,
+) -> Spectrum:
+    """Read one spectrum from an mzML, mzXML or text file (gzip-compressed or not).
+
+    For mzML/mzXML files, by default all scans of ``ms_level`` and one polarity are
+    combined (see the module notes on how); ``scan``, ``scans`` or ``time_range`` choose
+    scans instead (at most one of them).
+
+    Parameters
+    ----------
+    path
+        The file. Its kind is found from the content: the extension does not matter.
+    scan
+        One scan: an int is its 0-based position in the file; a str is its native id,
+        whole (``"controllerType=0 controllerNumber=1 scan=5"``) or by its key=value
+        parts (``"scan=5"``); a str of digits is a scan number (``"5"`` = ``"scan=5"``).
+    scans
+        Several scans (as for ``scan``), combined.
+    time_range
+        ``(lo, hi)`` retention time in minutes, inclusive: combine the scans in it.
+    combine
+        ``"sum"`` or ``"mean"`` (the sum divided by the number of scans).
+    polarity
+        ``"positive"`` or ``"negative"``: use scans of that polarity. ``None``: the
+        polarity of the first matching scan, with a warning if the file has both. For a
+        text file (which cannot say), the polarity to record.
+    ms_level
+        MS level of the scans to use; ``None`` for any. A chosen ``scan`` of another level
+        is an error (pass ``ms_level=None`` or its level). Not used for text files.
+
+    Returns
+    -------
+    Spectrum
+        With ``polarity`` and ``mode`` from the file, and metadata: ``source_file``,
+        ``format``, ``scan_ids``, ``scan_indices``, ``ms_level``, ``time_min``,
+        ``instrument`` ... (text files: ``header``, ``columns``, ``delimiter`` ...).
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable, empty, damaged or unknown file; no scan as requested.
+    OptionError
+        An option value that is invalid or conflicts with another.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "spectrum.txt"
+    >>> _ = p.write_text("m/z\\tintensity\\n1603.25\\t1200\\n1602.5\\t800\\n")
+    >>> s = read_spectrum(p)
+    >>> s.mz.tolist(), s.intensity.tolist()
+    ([1602.5, 1603.25], [800.0, 1200.0])
+    """
+    request = ScanRequest.build(scan, scans, time_range, combine, polarity, ms_level)
+    source = _Source.open(path)
+    notes: list[str] = []
+    if source.kind == "text":
+        if request.targets is not None or request.time_range is not None:
+            raise OptionError(
+                f"scan, scans and time_range choose scans of mzML/mzXML files; {source.name} "
+                "is a text spectrum"
+            )
+        spectrum = _text_spectrum(source, polarity=request.polarity, notes=notes)
+    else:
+        spectrum = _xml_spectrum(source, request, notes)
+    log.debug("read %s (%s): %d points", source.path, source.kind, len(spectrum))
+    for note in notes:
+        warnings.warn(note, ClustermsWarning, stacklevel=2)
+    return spectrum
+
+
+def read_spectra(path: PathLike, /, *, ms_level: int | None = None) -> list[Spectrum]:
+    """Read every scan of a file, in file order (a text file gives one spectrum).
+
+    Parameters
+    ----------
+    path
+        The file (mzML, mzXML or text; gzip-compressed or not).
+    ms_level
+        Only scans of this MS level; ``None`` for all.
+
+    Returns
+    -------
+    list of Spectrum
+        Each with metadata ``scan_id``, ``scan_index``, ``ms_level``, ``time_min``.
+
+    Raises
+    ------
+    InputFileError
+        As :func:`read_spectrum`, and when no scan has the requested level.
+    """
+    request = ScanRequest.build(None, None, None, "sum", None, ms_level)
+    source = _Source.open(path)
+    notes: list[str] = []
+    if source.kind == "text":
+        spectra = [_text_spectrum(source, polarity=None, notes=notes)]
+    else:
+        spectra = _xml_spectra(source, request, notes)
+    for note in notes:
+        warnings.warn(note, ClustermsWarning, stacklevel=2)
+    return spectra
+
+
+# ---------------------------------------------------------------------- opening and kinds
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    kind: Kind
+    gzipped: bool
+    head: bytes
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def open(cls, path: PathLike) -> _Source:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        p = Path(os.fspath(path))
+        if "\x00" in str(p):
+            raise InputFileError(f"{str(p)!r} is not a valid file name (it holds a NUL byte)")
+        with _OSErrors(p):
+            if p.is_dir():
+                raise InputFileError(
+                    f"{p} is a directory, not a file (vendor folders such as Bruker .d or "
+                    "Waters .raw must be converted to mzML first, e.g. with msconvert)"
+                )
+            with open(p, "rb") as fh:
+                magic = fh.read(2)
+                fh.seek(0)
+                gzipped = magic == _GZIP_MAGIC
+                head = fh.read(_HEAD_BYTES)
+        if not head:
+            raise InputFileError(f"{p} is empty (0 bytes)")
+        if gzipped:
+            with _OSErrors(p), gzip.open(p, "rb") as gz:
+                head = gz.read(_HEAD_BYTES)
+            if not head:
+                raise InputFileError(f"{p} is empty once gzip-decompressed")
+        return cls(p, _sniff(head, p.name, gzipped), gzipped, head)
+
+    def stream(self) -> IO[bytes]:
+        """A fresh read-only binary stream of the (decompressed) content."""
+        if self.gzipped:
+            return cast(IO[bytes], gzip.open(self.path, "rb"))
+        return open(self.path, "rb")
+
+    def read_all(self) -> bytes:
+        with _OSErrors(self.path), self.stream() as fh:
+            return fh.read()
+
+
+class _OSErrors:
+    """Turn OS and gzip errors into InputFileError naming the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        if exc is None or isinstance(exc, InputFileError):
+            return False
+        p = self.path
+        if isinstance(exc, FileNotFoundError):
+            raise InputFileError(f"{p}: no such file") from exc
+        if isinstance(exc, IsADirectoryError):
+            raise InputFileError(f"{p} is a directory, not a file") from exc
+        if isinstance(exc, PermissionError):
+            raise InputFileError(f"{p}: permission denied; check the file's permissions") from exc
+        if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+            raise InputFileError(
+                f"{p}: damaged or truncated gzip data ({exc or type(exc).__name__}); "
+                "re-create the .gz file"
+            ) from exc
+        if isinstance(exc, OSError):
+            raise InputFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
+        return False
+
+
+def _sniff(head: bytes, name: str, gzipped: bool) -> Kind:
+    inner = " inside gzip" if gzipped else ""
+    if head.startswith(_GZIP_MAGIC) and gzipped:
+        raise InputFileError(f"{name} is gzip inside gzip; decompress it once first")
+    for magic, what in _BINARY_KINDS:
+        if head.startswith(magic):
+            raise InputFileError(
+                f"{name} is {what}{inner}, not a spectrum clusterms reads; "
+                "convert it to mzML (e.g. with msconvert) or export it as text"
+            )
+    text = _xml_prologue(head)
+    if text is None:
+        return "text"
+    cleaned = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
+    root = re.match(r"\s*<([A-Za-z_][\w:.-]*)", cleaned)
+    if root is None:
+        raise InputFileError(
+            f"{name} starts like XML but its first element cannot be found (malformed or "
+            "truncated); re-export or re-convert it"
+        )
+    local = root.group(1).rsplit(":", 1)[-1]
+    if local in ("mzML", "indexedmzML"):
+        return "mzML"
+    if local in ("mzXML", "msRun"):
+        return "mzXML"
+    raise InputFileError(
+        f"{name} is XML with root element <{local}>, not mzML or mzXML; "
+        "convert it to mzML (e.g. with msconvert)"
+    )
+
+
+def _xml_prologue(head: bytes) -> str | None:
+    """The decoded start of ``head`` if it is XML (starts with '<'), else None."""
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            text = head[len(bom):][:262_144].decode(encoding, errors="replace")
+            break
+    else:
+        text = head[:262_144].decode("latin-1")
+    return text if text.lstrip().startswith("<") else None
+
+
+# ------------------------------------------------------------------------------ text path
+
+
+def _text_spectrum(source: _Source, *, polarity: Any, notes: list[str]) -> Spectrum:
+    table = parse_text(source.read_all(), name=source.name)
+    notes.extend(table.notes)
+    mz, intensity, cleaning = clean(table.mz, table.intensity)
+    repairs = cleaning.describe(source.name, "rows", table.row_lines)
+    if not mz.size:
+        raise InputFileError(f"{source.name} has no valid rows: {repairs[0]}")
+    notes.extend(repairs)
+    metadata = {**_base_metadata(source), **table.metadata, "points": int(mz.size)}
+    return Spectrum(mz=mz, intensity=intensity, polarity=polarity, mode=None, metadata=metadata)
+
+
+def _base_metadata(source: _Source) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "source_file": source.name,
+        "source_path": str(source.path),
+        "format": source.kind,
+    }
+    if source.gzipped:
+        meta["compression"] = "gzip"
+    return meta
+
+
+# ------------------------------------------------------------------------- mzML and mzXML
+
+
+def _records(source: _Source, stream: IO[bytes]) -> Iterator[ScanRecord]:
+    if source.kind == "mzML":
+        return iter_mzml(stream, name=source.name)
+    return iter_mzxml(stream, name=source.name)
+
+
+def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Spectrum:
+    with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
+        if request.targets is not None:
+            chosen = pick_targets(_records(source, stream), request, source.name)
+        else:
+            chosen = pick_matching(_records(source, stream), request, source.name, notes)
+        parts, cleanings = [], []
+        for record in chosen:
+            mz, intensity = record.arrays()
+            _check_lengths(record, mz, intensity, source.name, notes)
+            mz, intensity, cleaning = clean(mz, intensity)
+            parts.append((mz, intensity))
+            cleanings.append(cleaning)
+    notes.extend(describe_scans(cleanings, source.name))
+    mode = common_mode(chosen, source.name)
+    mz, intensity = combine(parts, mode=mode, how=request.combine)
+    polarities = {r.polarity for r in chosen} - {None}
+    polarity = polarities.pop() if len(polarities) == 1 else None
+    metadata = _base_metadata(source)
+    instrument = instrument_from_header(source.head.decode("latin-1"), source.kind)
+    if instrument:
+        metadata["instrument"] = instrument
+    levels = sorted({r.ms_level for r in chosen if r.ms_level is not None})
+    metadata.update(
+        ms_level=levels[0] if len(levels) == 1 else (tuple(levels) or None),
+        scan_ids=tuple(r.native_id for r in chosen),
+        scan_indices=tuple(r.position for r in chosen),
+        n_scans=len(chosen),
+        points=int(mz.size),
+    )
+    times = [r.time_min for r in chosen if r.time_min is not None]
+    if times:
+        metadata["time_min"] = times[0] if len(chosen) == 1 else (min(times), max(times))
+    if len(chosen) > 1:
+        metadata["combine"] = request.combine
+    else:
+        metadata.update(chosen[0].extras)
+    return Spectrum(mz=mz, intensity=intensity, polarity=polarity, mode=mode, metadata=metadata)
+
+
+def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> list[Spectrum]:
+    spectra: list[Spectrum] = []
+    cleanings = []
+    total = 0
+    levels: Counter[int | None] = Counter()
+    common = _base_metadata(source)
+    instrument = instrument_from_header(source.head.decode("latin-1"), source.kind)
+    if instrument:
+        common["instrument"] = instrument
+    with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
+        for record in _records(source, stream):
+            total += 1
+            levels[record.ms_level] += 1
+            if not record.has_mz or (
+                request.ms_level is not None and record.ms_level != request.ms_level
+            ):
+                continue
+            mz, intensity = record.arrays()
+            _check_lengths(record, mz, intensity, source.name, notes)
+            mz, intensity, cleaning = clean(mz, intensity)
+            cleanings.append(cleaning)
+            metadata = {
+                **common,
+                "scan_id": record.native_id,
+                "scan_index": record.position,
+                "ms_level": record.ms_level,
+                "time_min": record.time_min,
+                **record.extras,
+            }
+            spectra.append(
+                Spectrum(mz=mz, intensity=intensity, polarity=record.polarity,
+                         mode=record.mode, metadata=metadata)
+            )
+    if not total:
+        raise InputFileError(no_spectra(source.name))
+    if not spectra:
+        raise InputFileError(no_level(source.name, request.ms_level, levels))
+    notes.extend(describe_scans(cleanings, source.name))
+    return spectra
+
+
+def _check_lengths(
+    record: ScanRecord,
+    mz: NDArray[np.float64],
+    intensity: NDArray[np.float64],
+    name: str,
+    notes: list[str],
+) -> None:
+    if mz.size != intensity.size:
+        raise InputFileError(
+            f"{name}: spectrum {record.native_id!r} has {mz.size} m/z values but "
+            f"{intensity.size} intensities (damaged file or mislabelled compression)"
+        )
+    if record.declared_length is not None and record.declared_length != mz.size:
+        notes.append(
+            f"{name}: spectrum {record.native_id!r} declares {record.declared_length} points "
+            f"but holds {mz.size}; using the {mz.size}"
+        )
+
+

@@ -208,6 +208,183 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+# reading --------------------------------------------------------------------------------
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scan", metavar="N", help="use one scan (index or native id) of an mzML/mzXML file")
+    p.add_argument("--time-range", type=float, nargs=2, metavar=("LO", "HI"),
+                   help="combine the scans in this retention-time range (minutes)")
+    p.add_argument("--combine", choices=["sum", "mean"], default="sum", help="how scans are combined")
+
+
+def _read(args: argparse.Namespace, path: str, polarity: str | None = None) -> Any:
+    from clusterms.spectra.readers import read_spectrum
+
+    scan: int | str | None = None
+    if getattr(args, "scan", None) is not None:
+        scan = int(args.scan) if str(args.scan).isdigit() else str(args.scan)
+    tr = tuple(args.time_range) if getattr(args, "time_range", None) else None
+    return read_spectrum(path, scan=scan, time_range=tr, combine=getattr(args, "combine", "sum"),
+                         polarity=polarity)
+
+
+def _progress() -> Callable[[str], None]:
+    """Progress lines on stderr (one per stage, with elapsed time)."""
+    import time
+
+    start = time.perf_counter()
+
+    def say(msg: str) -> None:
+        _err(f"[{time.perf_counter() - start:6.2f} s] {msg}")
+
+    return say
+
+
+# assign ---------------------------------------------------------------------------------
+def _sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from clusterms.assign.pipeline import AssignSettings, assign_spectrum
+    from clusterms.assign.space_options import candidates_from_args, options_from_args
+    from clusterms.outdir import atomic_directory, check_output_directory
+
+    if not args.reactant and not args.species and not args.search:
+        raise OptionError("assign needs --reactant (repeatable), --species or --search")
+    out = check_output_directory(args.out, force=args.force)
+    settings = AssignSettings(resolution=args.resolution, snr=args.snr, min_score=args.min_score,
+                              max_ppm=args.max_ppm, min_abundance=args.min_abundance,
+                              baseline=not args.no_baseline, decoys=not args.no_decoys, seed=args.seed)
+    say = _progress() if not args.quiet else (lambda _m: None)
+    lib = _library(args)
+    say(f"reading {args.file}")
+    spectrum = _read(args, args.file)
+    say(f"read {len(spectrum):,} points, m/z {spectrum.mz[0]:.1f}-{spectrum.mz[-1]:.1f}")
+    say("building the candidate space")
+    cands = candidates_from_args(args, lib)
+    result = assign_spectrum(spectrum, cands, settings=settings, progress=say)
+    space = options_from_args(args)
+    params = {
+        "clusterms_version": __version__,
+        "command": "assign",
+        "input_file": str(args.file),
+        "input_sha256": _sha256(args.file),
+        "reactants": list(args.reactant or []),
+        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+        "candidate_space": {k: (list(v) if isinstance(v, tuple) else v)
+                            for k, v in space.__dict__.items()},
+        "ligand_file": args.ligands,
+        "aliases": list(args.alias or []),
+        "scan": args.scan, "time_range": args.time_range, "combine": args.combine,
+        "resolution": result.resolution,
+        "resolution_source": result.resolution_source,
+        "calibration": result.calibration,
+        "noise_level": result.noise,
+        "n_candidates": result.n_candidates,
+        "n_screened": result.n_screened,
+        "decoys_tested": result.decoys_tested,
+        "decoys_accepted": result.decoys_accepted,
+        "estimated_false_assignments": result.false_assignment_estimate,
+        "random_seed": args.seed,
+    }
+    cols = ["species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance",
+            "electrons", "label", "ambiguous_with"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for a in result.assignments:
+        w.writerow(a.row())
+    ubuf = io.StringIO()
+    uw = csv.writer(ubuf, lineterminator="\n")
+    uw.writerow(["mz", "charge", "intensity"])
+    for u in result.unassigned:
+        uw.writerow([f"{u.mz:.4f}", u.charge, f"{u.intensity:.6g}"])
+    say("writing the report")
+    from clusterms.report.html import assignment_report
+
+    report = assignment_report(title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
+                               settings={**params["settings"], "reactants": ", ".join(params["reactants"])},
+                               result=result, metadata=dict(spectrum.metadata))
+    with atomic_directory(out, force=args.force) as tmp:
+        (tmp / "assignments.csv").write_text(buf.getvalue(), encoding="utf-8")
+        (tmp / "unassigned.csv").write_text(ubuf.getvalue(), encoding="utf-8")
+        (tmp / "params.json").write_text(json.dumps(params, indent=2, default=str, allow_nan=True) + "\n",
+                                         encoding="utf-8")
+        (tmp / "report.html").write_text(report, encoding="utf-8")
+    say(f"done: {len(result.assignments)} species assigned, {len(result.unassigned)} unassigned "
+        f"envelopes -> {out}/")
+    if not args.quiet:
+        rows = [[a.species, f"{a.charge:+d}", f"{a.mz:.4f}", f"{a.ppm:+.2f}", f"{a.score:.3f}",
+                 f"{a.abundance:.1f}", str(a.electrons), a.label] for a in result.assignments[:25]]
+        _out(_fmt_table(["species", "z", "m/z", "ppm", "score", "abundance", "e-", "label"], rows,
+                        right={1, 2, 3, 4, 5, 6}))
+        if len(result.assignments) > 25:
+            _out(f"... {len(result.assignments) - 25} more in {out}/assignments.csv")
+    return 0
+
+
+# candidates -----------------------------------------------------------------------------
+def _cmd_candidates(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from clusterms.assign.candidates import candidates_table
+    from clusterms.assign.space_options import candidates_from_args
+
+    if not args.reactant and not args.species and not args.search:
+        raise OptionError("candidates needs --reactant (repeatable), --species or --search")
+    rows = candidates_table(candidates_from_args(args, _library(args)))
+    cols = ["species", "formula", "charge", "mz", "electrons", "label"]
+    if args.csv:
+        from clusterms.io_atomic import atomic_write
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        if Path(args.csv).exists() and not args.force:
+            raise ClustermsError(f"{args.csv} exists; use --force to overwrite it")
+        with atomic_write(args.csv) as fh:
+            fh.write(buf.getvalue())
+        _err(f"wrote {len(rows):,} candidates to {args.csv}")
+        return 0
+    _out(_fmt_table(["species", "formula", "z", "most abundant m/z", "e-", "label"],
+                    [[str(r["species"]), str(r["formula"]), f"{int(str(r['charge'])):+d}", f"{float(str(r['mz'])):.4f}",
+                      str(r["electrons"]), str(r["label"])] for r in rows], right={2, 3, 4}))
+    _err(f"{len(rows):,} candidates")
+    return 0
+
+
+# peaks ----------------------------------------------------------------------------------
+def _cmd_peaks(args: argparse.Namespace) -> int:
+    from clusterms.spectra.envelopes import find_envelopes
+
+    spectrum = _read(args, args.file)
+    polarity = spectrum.polarity or args.polarity
+    if polarity is None:
+        raise OptionError(f"{args.file} does not say its polarity: give --polarity negative|positive")
+    if spectrum.polarity and args.polarity and spectrum.polarity != args.polarity:
+        _err(f"warning: {args.file} is {spectrum.polarity} mode; --polarity {args.polarity} ignored")
+    rows = find_envelopes(spectrum, polarity=polarity, min_snr=args.min_snr)
+    if args.json:
+        _out(json.dumps([r.as_dict() for r in rows], indent=1))
+        return 0
+    _out(_fmt_table(["apex m/z", "|z|", "intensity", "mass (e- carried)", "mass (H+ carried)", "peaks", "score"],
+                    [[f"{r.apex_mz:.4f}", str(r.charge), f"{r.intensity:.4g}", f"{r.mass_electron:.3f}",
+                      f"{r.mass_proton:.3f}", str(r.n_peaks), f"{r.score:.2f}"] for r in rows],
+                    right={0, 1, 2, 3, 4, 5, 6}))
+    return 0
+
+
 # demo -----------------------------------------------------------------------------------
 def _cmd_demo(args: argparse.Namespace) -> int:
     from clusterms.demo import run_demo
@@ -258,6 +435,44 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="overwrite an existing output")
     _add_chem_options(s)
     s.set_defaults(handler=_cmd_simulate)
+
+    a = sub.add_parser("assign", help="assign every envelope of a spectrum to a composition")
+    a.add_argument("file", metavar="FILE", help="mzML, mzXML or text export (two columns)")
+    from clusterms.assign.space_options import add_space_arguments
+
+    add_space_arguments(a)
+    a.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    a.add_argument("--force", action="store_true", help="replace an existing output folder")
+    a.add_argument("--resolution", type=float, metavar="R", help="resolving power (default: estimated)")
+    a.add_argument("--snr", type=float, default=3.0, help="minimum apex signal-to-noise (default 3)")
+    a.add_argument("--min-score", type=float, default=0.8, help="minimum pattern score 0-1 (default 0.8)")
+    a.add_argument("--max-ppm", type=float, default=10.0, help="maximum |ppm| after recalibration (default 10)")
+    a.add_argument("--min-abundance", type=float, default=0.5,
+                   help="smallest abundance reported, %% of the largest (default 0.5)")
+    a.add_argument("--no-baseline", action="store_true", help="do not subtract a baseline")
+    a.add_argument("--no-decoys", action="store_true", help="skip the decoy false-assignment estimate")
+    a.add_argument("--seed", type=int, default=0, help="random seed (decoys); results are deterministic")
+    a.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
+    _add_read_options(a)
+    _add_chem_options(a)
+    a.set_defaults(handler=_cmd_assign)
+
+    c = sub.add_parser("candidates", help="the candidate space: what to look for, and where")
+    add_space_arguments(c)
+    c.add_argument("--csv", metavar="FILE", help="write the table as CSV")
+    c.add_argument("--force", action="store_true", help="overwrite an existing --csv file")
+    _add_chem_options(c)
+    c.set_defaults(handler=_cmd_candidates)
+
+    k = sub.add_parser("peaks", help="composition-free envelope detection (charge from isotope spacing)")
+    k.add_argument("file", metavar="FILE")
+    k.add_argument("--polarity", choices=["negative", "positive"],
+                   help="polarity if the file does not say (the file wins)")
+    k.add_argument("--json", action="store_true",
+                   help="JSON array of {apex_mz, charge, intensity, mass_electron, mass_proton}")
+    k.add_argument("--min-snr", type=float, default=5.0, help="peak picking threshold (default 5)")
+    _add_read_options(k)
+    k.set_defaults(handler=_cmd_peaks)
 
     d = sub.add_parser("demo", help="the main job on the shipped example (make demo)")
     d.add_argument("--out", default="demo-output", metavar="DIR")

@@ -26,9 +26,10 @@ __all__ = [
     "element",
     "element_symbols",
     "is_element",
+    "proton_mass",
 ]
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ def _read_sources() -> dict[str, object]:
         rows = sorted(zip(numbers, masses, probs, strict=True))
         table[sym] = [[float(n), float(m), float(p)] for n, m, p in rows]
     me = float(physical_constants["electron mass in u"][0])
-    return {"elements": table, "electron_mass": me}
+    mp = float(physical_constants["proton mass in u"][0])
+    return {"elements": table, "electron_mass": me, "proton_mass": mp}
 
 
 @cache
@@ -172,3 +174,8 @@ def electron_mass() -> float:
 def element_symbols() -> frozenset[str]:
     """Every element symbol of the table."""
     return frozenset(_elements())
+
+
+def proton_mass() -> float:
+    """Proton mass in u (CODATA, from scipy.constants)."""
+    return float(_load()["proton_mass"])  # type: ignore[arg-type]

@@ -1,0 +1,213 @@
+"""Resolution-aware matching of candidate envelopes to a profile spectrum.
+
+The model of the spectrum is a non-negative sum of theoretical profiles, one per candidate,
+each computed at the spectrum's resolving power on the spectrum's own m/z grid (corrected by
+the current calibration). Candidates whose supports overlap form a region and are fitted
+jointly by non-negative least squares, so a species and its protonated form, near-isobaric
+species and a z/2z pair each get their own abundance.
+
+Before the joint fit a screen removes candidates that cannot be present: a species of
+amplitude ``a`` puts at least ``a * h_k`` (minus noise) at each of its main isotope peaks, so
+the largest amplitude the data allow is bounded by the observed/expected ratios there. A
+candidate whose bound is below the detection limit is dropped without fitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+from clusterms.assign.nnls import nnls
+
+__all__ = ["Column", "FitResult", "build_columns", "fit_regions", "screen"]
+
+FloatArray = NDArray[np.float64]
+_SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+_REACH_FWHM = 3.0  # a Gaussian is evaluated out to 3 FWHM (1e-11 of its height)
+
+
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One candidate's theoretical profile on a contiguous index range of the grid.
+
+    ``values`` is the profile per unit envelope area (area-normalised peaks weighted by the
+    isotope probabilities, which sum to 1), for rows ``lo:hi``.
+    """
+
+    index: int
+    lo: int
+    hi: int
+    values: FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Amplitudes of the fitted columns and the model they add up to."""
+
+    amplitude: FloatArray  # per column (total envelope area, intensity x m/z units)
+    model: FloatArray  # full-grid model
+    region_of: NDArray[np.intp]  # region number of each column
+
+
+def _gauss_heights(mz: FloatArray, prob: FloatArray, resolution: float) -> FloatArray:
+    sigma = mz / resolution * _SIGMA_PER_FWHM
+    return prob / (sigma * np.sqrt(2.0 * np.pi))
+
+
+def _running_max(y: FloatArray, size: int) -> FloatArray:
+    """Maximum over a centred window of ``size`` points (edges padded with edge values)."""
+    if size <= 1 or y.size == 0:
+        return y
+    half = size // 2
+    padded = np.pad(y, (half, half), mode="edge")
+    return sliding_window_view(padded, size).max(axis=1)
+
+
+def screen(
+    x: FloatArray,
+    y: FloatArray,
+    envelopes: list[tuple[FloatArray, FloatArray]],
+    *,
+    resolution: float,
+    limit: float,
+    tolerance_ppm: float,
+    main_fraction: float = 0.3,
+    quantile: float = 0.25,
+) -> NDArray[np.bool_]:
+    """Which candidates the data allow above ``limit`` (apex height units).
+
+    Parameters
+    ----------
+    x, y
+        Calibrated m/z grid and baseline-corrected intensities.
+    envelopes
+        (m/z, probability) of each candidate, probabilities summing to 1.
+    limit
+        Smallest apex height of interest (e.g. SNR x noise).
+    tolerance_ppm
+        Calibration uncertainty: the observed maximum is taken within this many ppm
+        (plus half a FWHM) of each expected peak.
+    """
+    if not envelopes:
+        return np.zeros(0, dtype=bool)
+    spacing = float(np.median(np.diff(x) / x[:-1])) if x.size > 2 else 1e-5
+    half = 0.5 / resolution + tolerance_ppm * 1e-6
+    size = max(1, round(2 * half / max(spacing, 1e-12)) | 1)
+    ymax = _running_max(y, size)
+    counts = np.array([e[0].size for e in envelopes])
+    mz_all = np.concatenate([e[0] for e in envelopes])
+    prob_all = np.concatenate([e[1] for e in envelopes])
+    heights = _gauss_heights(mz_all, prob_all, resolution)
+    observed = np.interp(mz_all, x, ymax, left=0.0, right=0.0)
+    keep = np.zeros(len(envelopes), dtype=bool)
+    start = 0
+    for i, n in enumerate(counts):
+        h = heights[start:start + n]
+        o = observed[start:start + n]
+        start += n
+        top = h.max()
+        main = h >= main_fraction * top
+        bound = np.quantile(o[main] / h[main], quantile) if main.any() else 0.0
+        keep[i] = bound * top >= limit
+    return keep
+
+
+def build_columns(
+    x: FloatArray,
+    envelopes: list[tuple[FloatArray, FloatArray]],
+    indices: NDArray[np.intp],
+    *,
+    resolution: float,
+) -> list[Column]:
+    """Theoretical profiles of the chosen candidates on the grid ``x`` (sorted)."""
+    cols = []
+    for i in indices:
+        mz, prob = envelopes[int(i)]
+        fwhm = mz / resolution
+        lo = int(np.searchsorted(x, mz.min() - _REACH_FWHM * fwhm.max(), side="left"))
+        hi = int(np.searchsorted(x, mz.max() + _REACH_FWHM * fwhm.max(), side="right"))
+        if hi - lo < 2:
+            continue
+        xs = x[lo:hi]
+        sigma = fwhm * _SIGMA_PER_FWHM
+        # Only peaks that matter (the envelope's far tail adds nothing measurable).
+        big = prob >= 1e-5 * prob.max()
+        d = (xs[None, :] - mz[big, None]) / sigma[big, None]
+        vals = (prob[big, None] / (sigma[big, None] * np.sqrt(2.0 * np.pi))
+                * np.exp(-0.5 * np.minimum(d * d, 200.0))).sum(axis=0)
+        cols.append(Column(index=int(i), lo=lo, hi=hi, values=vals))
+    return cols
+
+
+def _regions(cols: list[Column]) -> list[list[int]]:
+    """Groups of columns whose index ranges overlap (transitively)."""
+    order = sorted(range(len(cols)), key=lambda k: cols[k].lo)
+    groups: list[list[int]] = []
+    end = -1
+    for k in order:
+        if cols[k].lo < end and groups:
+            groups[-1].append(k)
+            end = max(end, cols[k].hi)
+        else:
+            groups.append([k])
+            end = cols[k].hi
+    return groups
+
+
+def fit_regions(x: FloatArray, y: FloatArray, cols: list[Column]) -> FitResult:
+    """Joint non-negative least squares per region of overlapping columns."""
+    amp = np.zeros(len(cols))
+    model = np.zeros_like(y)
+    region_of = np.zeros(len(cols), dtype=np.intp)
+    for r, group in enumerate(_regions(cols)):
+        lo = min(cols[k].lo for k in group)
+        hi = max(cols[k].hi for k in group)
+        a = np.zeros((hi - lo, len(group)))
+        for j, k in enumerate(group):
+            c = cols[k]
+            a[c.lo - lo:c.hi - lo, j] = c.values
+            region_of[k] = r
+        # Rows no column reaches cannot change the solution: drop them.
+        rows = a.max(axis=1) > 1e-9 * a.max()
+        b = y[lo:hi][rows]
+        scale = np.linalg.norm(a[rows], axis=0)
+        scale[scale == 0] = 1.0
+        coef = nnls(a[rows] / scale, b) / scale
+        amp[group] = coef
+        model[lo:hi] += a @ coef
+    return FitResult(amplitude=amp, model=model, region_of=region_of)
+
+
+def column_metrics(
+    x: FloatArray, y: FloatArray, col: Column, amplitude: float, model: FloatArray
+) -> tuple[float, float, float]:
+    """(pattern score, shift in m/z, standard error of the shift) of one fitted column.
+
+    The score is the cosine similarity between what the data show for this species (the
+    data minus every other fitted species) and its theoretical profile, over the points
+    where the profile is above 1 % of its maximum. The shift is the Gauss-Newton estimate of
+    the m/z displacement of the observed envelope relative to the theoretical one; its
+    standard error comes from the scatter of what the shifted profile leaves unexplained.
+    """
+    t = amplitude * col.values
+    sl = slice(col.lo, col.hi)
+    r = y[sl] - (model[sl] - t)
+    mask = t > 0.01 * t.max() if t.max() > 0 else np.zeros(t.size, dtype=bool)
+    if mask.sum() < 3:
+        return 0.0, 0.0, float("inf")
+    rt, tt = r[mask], t[mask]
+    denom = np.linalg.norm(rt) * np.linalg.norm(tt)
+    score = float(max(0.0, rt @ tt / denom)) if denom > 0 else 0.0
+    dt = np.gradient(t, x[sl])
+    g = dt[mask]
+    gg = float(g @ g)
+    if gg <= 0:
+        return score, 0.0, float("inf")
+    shift = float(-((rt - tt) @ g) / gg)
+    left = rt - tt + shift * g
+    dof = max(int(mask.sum()) - 2, 1)
+    se = float(np.sqrt((left @ left) / dof / gg))
+    return score, shift, se

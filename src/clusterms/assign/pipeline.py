@@ -1,0 +1,594 @@
+"""Assign every envelope of a spectrum to a composition: the `clusterms assign` engine.
+
+Steps (each a plain function of the previous results):
+
+1. prepare the spectrum: profile (centroid data are broadened at the resolving power),
+   baseline removed, noise level and resolving power estimated;
+2. theoretical envelopes of all candidates in one batch;
+3. a first calibration from a histogram of ppm differences between observed centroids and
+   the candidates' main isotope peaks (the true offset is where the isotope combs align);
+4. screen, joint fit, score, accept; recalibrate (offset + drift) from the confident
+   assignments and repeat;
+5. final fit with the accepted species only; ambiguity between near-collinear profiles;
+   decoy envelopes (shifted by half-integer masses) are fitted beside the accepted species
+   to estimate how many false assignments the acceptance rules let through;
+6. what is left in the residual is grouped into envelopes and reported as unassigned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clusterms.assign.fit import Column, build_columns, column_metrics, fit_regions, screen
+from clusterms.chem.ion import Ion
+from clusterms.errors import ClustermsWarning, InputFileError, OptionError
+from clusterms.isotopes.engine import composition_envelopes
+from clusterms.spectra.spectrum import Spectrum
+
+__all__ = ["AssignResult", "AssignSettings", "Assignment", "Unassigned", "assign_spectrum"]
+
+log = logging.getLogger(__name__)
+FloatArray = NDArray[np.float64]
+Progress = Callable[[str], None]
+
+
+class CandidateLike(Protocol):
+    """What the engine needs of a candidate (see clusterms.assign.candidates)."""
+
+    @property
+    def ion(self) -> Ion: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AssignSettings:
+    """Options of :func:`assign_spectrum` (all keyword-only in the CLI too).
+
+    Attributes
+    ----------
+    resolution
+        Resolving power; ``None`` estimates it from resolved peaks of the spectrum.
+    snr
+        Smallest apex height of an assigned envelope, in units of the noise level.
+    min_score
+        Smallest pattern score (cosine similarity, 0-1) of an assignment.
+    max_ppm
+        Largest |mass error| (ppm, after recalibration) of an assignment.
+    min_abundance
+        Smallest abundance (% of the largest assigned species) reported.
+    search_ppm
+        Calibration errors up to this many ppm are searched for.
+    baseline
+        Remove a baseline before fitting (profile data).
+    decoys
+        Estimate the false-assignment rate with decoy envelopes.
+    seed
+        Seed for anything random (decoy shifts); results are deterministic.
+    """
+
+    resolution: float | None = None
+    snr: float = 3.0
+    min_score: float = 0.8
+    max_ppm: float = 10.0
+    min_abundance: float = 0.5
+    search_ppm: float = 50.0
+    baseline: bool = True
+    decoys: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.resolution is not None and not (self.resolution > 0 and np.isfinite(self.resolution)):
+            raise OptionError(f"resolution must be a positive number, got {self.resolution!r}")
+        for name, lo in (("snr", 0.0), ("max_ppm", 0.0), ("search_ppm", 0.0)):
+            v = getattr(self, name)
+            if not (v > lo and np.isfinite(v)):
+                raise OptionError(f"{name} must be a positive number, got {v!r}")
+        if not 0 <= self.min_score <= 1:
+            raise OptionError(f"min_score must be between 0 and 1, got {self.min_score!r}")
+        if not 0 <= self.min_abundance <= 100:
+            raise OptionError(f"min_abundance must be between 0 and 100, got {self.min_abundance!r}")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assigned species (a row of assignments.csv)."""
+
+    species: str
+    formula: str
+    charge: int
+    mz: float
+    observed_mz: float
+    ppm: float
+    score: float
+    abundance: float
+    electrons: int
+    label: str
+    ambiguous_with: tuple[str, ...]
+    area: float
+    ion: Ion = field(repr=False, compare=False)
+
+    def row(self) -> dict[str, Any]:
+        """The CSV row (column contract of `clusterms assign`)."""
+        return {
+            "species": self.species,
+            "formula": self.formula,
+            "charge": self.charge,
+            "mz": f"{self.mz:.4f}",
+            "observed_mz": f"{self.observed_mz:.4f}",
+            "ppm": f"{self.ppm:.2f}",
+            "score": f"{self.score:.3f}",
+            "abundance": f"{self.abundance:.2f}",
+            "electrons": self.electrons,
+            "label": self.label,
+            "ambiguous_with": ";".join(self.ambiguous_with),
+        }
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A significant envelope that no candidate explains."""
+
+    mz: float
+    charge: int
+    intensity: float
+
+
+@dataclass(frozen=True, eq=False)
+class AssignResult:
+    """Everything `clusterms assign` reports."""
+
+    assignments: tuple[Assignment, ...]
+    unassigned: tuple[Unassigned, ...]
+    calibration: dict[str, float]
+    resolution: float
+    resolution_source: str
+    noise: float
+    n_candidates: int
+    n_screened: int
+    decoys_tested: int
+    decoys_accepted: int
+    mz: FloatArray = field(repr=False)
+    intensity: FloatArray = field(repr=False)
+    model: FloatArray = field(repr=False)
+    profiles: dict[str, tuple[int, FloatArray]] = field(repr=False, default_factory=dict)
+
+    @property
+    def false_assignment_estimate(self) -> float:
+        """Decoys accepted per decoy tested, times the assignments made (target-decoy)."""
+        if self.decoys_tested == 0:
+            return float("nan")
+        return self.decoys_accepted / self.decoys_tested * len(self.assignments)
+
+
+# 1. Preparation --------------------------------------------------------------------------
+def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, float, str, float]:
+    from clusterms.spectra.noise import noise_level
+    from clusterms.spectra.peaks import estimate_resolution
+
+    if len(spectrum) < 10:
+        raise InputFileError(f"the spectrum has only {len(spectrum)} points: nothing to assign")
+    if not np.all(np.isfinite(spectrum.intensity)):
+        raise InputFileError("the spectrum has non-finite intensities")
+    if spectrum.mode == "centroid":
+        res = settings.resolution or 20_000.0
+        source = "given" if settings.resolution else "default for centroid data"
+        spectrum = _broaden(spectrum, res)
+    else:
+        source = "given"
+        res = settings.resolution or 0.0
+    if settings.baseline:
+        from clusterms.spectra.baseline import baseline
+
+        spectrum = baseline(spectrum)
+    if not res:
+        try:
+            res = float(estimate_resolution(spectrum))
+            source = "estimated"
+        except Exception as exc:  # no resolved peaks: fall back, say so
+            import warnings
+
+            warnings.warn(f"could not estimate the resolving power ({exc}); using 20000 "
+                          "(set --resolution)", ClustermsWarning, stacklevel=3)
+            res, source = 20_000.0, "default"
+    noise = float(noise_level(spectrum))
+    return spectrum, res, source, noise
+
+
+def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
+    from clusterms.isotopes.profile import log_grid, peak_shapes
+
+    mz, h = spectrum.mz, spectrum.intensity
+    pos = h > 0
+    if pos.sum() == 0:
+        raise InputFileError("the centroid spectrum has no positive intensities")
+    grid = log_grid(float(mz[pos].min()) * 0.999, float(mz[pos].max()) * 1.001, resolution=resolution,
+                    points_per_fwhm=6.0)
+    fwhm = mz[pos] / resolution
+    areas = h[pos] * fwhm * 1.064_467  # area of a Gaussian of unit height: FWHM * sqrt(pi/ln 16)
+    y = peak_shapes(grid, mz[pos], areas, resolution=resolution)
+    return spectrum.replace(mz=grid, intensity=y, mode="profile")
+
+
+# 2./3. Envelopes and first calibration ----------------------------------------------------
+def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
+    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=0.999)
+    return [(e.mz, e.probability / e.probability.sum()) for e in envs]
+
+
+def _histogram_offset(
+    spectrum: Spectrum,
+    envs: list[tuple[FloatArray, FloatArray]],
+    keep: NDArray[np.bool_],
+    *,
+    noise: float,
+    search_ppm: float,
+) -> float:
+    """Calibration offset (ppm) where the candidates' isotope combs best meet the data."""
+    from clusterms.spectra.peaks import pick_peaks
+
+    peaks = pick_peaks(spectrum, min_snr=10.0, noise=noise)
+    if len(peaks) < 3 or not keep.any():
+        return 0.0
+    obs = peaks.centroid_mz
+    w_obs = peaks.height
+    diffs, weights = [], []
+    for i in np.nonzero(keep)[0]:
+        mz, prob = envs[int(i)]
+        main = prob >= 0.3 * prob.max()
+        for m, p in zip(mz[main], prob[main], strict=True):
+            lo = np.searchsorted(obs, m * (1 - search_ppm * 1e-6))
+            hi = np.searchsorted(obs, m * (1 + search_ppm * 1e-6))
+            if hi > lo:
+                diffs.append((obs[lo:hi] - m) / m * 1e6)
+                weights.append(w_obs[lo:hi] * p)
+    if not diffs:
+        return 0.0
+    d = np.concatenate(diffs)
+    w = np.concatenate(weights)
+    edges = np.arange(-search_ppm, search_ppm + 0.25, 0.25)
+    hist, _ = np.histogram(d, bins=edges, weights=w)
+    kernel = np.exp(-0.5 * (np.arange(-12, 13) * 0.25 / 1.0) ** 2)
+    smooth = np.convolve(hist, kernel, mode="same")
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    return float(centre[int(np.argmax(smooth))])
+
+
+# 4. Fit, metrics, acceptance -------------------------------------------------------------
+@dataclass
+class _Fitted:
+    cols: list[Column]
+    amp: FloatArray
+    model: FloatArray
+    score: FloatArray
+    shift: FloatArray
+    height: FloatArray
+    shift_se: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+
+def _fit(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
+         idx: NDArray[np.intp], resolution: float) -> _Fitted:
+    cols = build_columns(x, envs, idx, resolution=resolution)
+    res = fit_regions(x, y, cols)
+    score = np.zeros(len(cols))
+    shift = np.zeros(len(cols))
+    height = np.zeros(len(cols))
+    se = np.full(len(cols), np.inf)
+    for k, c in enumerate(cols):
+        if res.amplitude[k] > 0:
+            score[k], shift[k], se[k] = column_metrics(x, y, c, float(res.amplitude[k]), res.model)
+            height[k] = res.amplitude[k] * c.values.max()
+    return _Fitted(cols, res.amplitude, res.model, score, shift, height, se)
+
+
+def _accepted(f: _Fitted, envs: list[tuple[FloatArray, FloatArray]], settings: AssignSettings,
+              noise: float, ppm_ok: bool) -> NDArray[np.bool_]:
+    if not f.cols:
+        return np.zeros(0, dtype=bool)
+    mz_top = np.array([envs[c.index][0][int(np.argmax(envs[c.index][1]))] for c in f.cols])
+    ppm = f.shift / mz_top * 1e6
+    ppm_se = f.shift_se / mz_top * 1e6 if f.shift_se.size else np.zeros_like(ppm)
+    ok = (f.amp > 0) & (f.height >= settings.snr * noise) & (f.score >= settings.min_score)
+    if ppm_ok:
+        # A mass error counts against a species only where it is measured well enough: a weak
+        # envelope under a strong one (or unresolved at low R) has an imprecise position.
+        ok &= (np.abs(ppm) <= settings.max_ppm) | (np.abs(ppm) <= 3.0 * ppm_se)
+    if ok.any():
+        ok &= f.amp >= settings.min_abundance / 100.0 * f.amp[ok].max()
+    return ok
+
+
+def _recalibrate(x_raw: FloatArray, x_cal: FloatArray, f: _Fitted, ok: NDArray[np.bool_],
+                 envs: list[tuple[FloatArray, FloatArray]]) -> Any:
+    from clusterms.spectra.calibration import fit_calibration
+
+    good = ok & (f.score >= 0.9) & (f.shift_se / np.maximum(np.abs(f.shift), 1e-12) < 1e9)
+    if good.sum() < 1:
+        return None
+    theo = np.array([envs[c.index][0][int(np.argmax(envs[c.index][1]))]
+                     for c, g in zip(f.cols, good, strict=True) if g])
+    shifts = f.shift[good]
+    raw = np.interp(theo + shifts, x_cal, x_raw)
+    weights = np.sqrt(f.amp[good])
+    span = theo.max() - theo.min() if theo.size else 0.0
+    model = "linear" if good.sum() >= 4 and span >= 500 else "offset"
+    return fit_calibration(raw, theo, weights=weights, model=model)
+
+
+def _refine_resolution(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
+                       idx: NDArray[np.intp], resolution: float) -> float:
+    """Resolving power that best fits the accepted species (golden-section on log R).
+
+    Estimates from peak widths are biased low where isotope peaks overlap (low resolution,
+    crowded envelopes); a model that is too broad fills the valleys that a 2z species or a
+    neighbour should explain, so the value the fit prefers is the one to use.
+    """
+    if idx.size == 0:
+        return resolution
+
+    def cost(log_r: float) -> float:
+        f = _fit_only(x, y, envs, idx, float(np.exp(log_r)))
+        rows = np.zeros(y.size, dtype=bool)
+        for c in f[0]:
+            rows[c.lo:c.hi] = True
+        r = y[rows] - f[1][rows]
+        return float(r @ r)
+
+    a, b = np.log(resolution * 0.6), np.log(resolution * 1.6)
+    g = (np.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = cost(c), cost(d)
+    for _ in range(10):
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = cost(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = cost(d)
+    return float(np.exp((a + b) / 2))
+
+
+def _fit_only(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
+              idx: NDArray[np.intp], resolution: float) -> tuple[list[Column], FloatArray]:
+    cols = build_columns(x, envs, idx, resolution=resolution)
+    return cols, fit_regions(x, y, cols).model
+
+
+def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
+               idx: NDArray[np.intp], priority: Sequence[int], resolution: float,
+               kappa: float = 5.0) -> NDArray[np.intp]:
+    """Drop accepted species the others explain equally well (backward elimination).
+
+    Near-collinear profiles (a species, its protonated forms, near-isobaric compositions)
+    can share one envelope between them in a least-squares fit. Species are tried for
+    removal in order of ``priority`` (higher first: adducts before plain ions, small before
+    large); a species is removed when refitting without it raises the residual sum of
+    squares of its region by less than ``kappa**2`` times the region's residual variance,
+    i.e. when the data give no significant evidence for it beyond its neighbours.
+    """
+    keep = list(int(i) for i in idx)
+    if len(keep) < 2:
+        return idx
+    cols = build_columns(x, envs, np.array(keep, dtype=np.intp), resolution=resolution)
+    by_index = {c.index: c for c in cols}
+
+    def overlapping(i: int, pool: list[int]) -> list[int]:
+        ci = by_index[i]
+        return [j for j in pool if j != i and by_index[j].lo < ci.hi and by_index[j].hi > ci.lo]
+
+    def rss(members: list[int], lo: int, hi: int) -> tuple[float, int]:
+        sub = [by_index[j] for j in members]
+        model = fit_regions(x, y, sub).model
+        r = y[lo:hi] - model[lo:hi]
+        return float(r @ r), hi - lo
+
+    order = sorted(keep, key=lambda i: -priority[i])
+    for i in order:
+        if i not in keep:
+            continue
+        near = overlapping(i, keep)
+        if not near:
+            continue
+        group = [i, *near]
+        lo = min(by_index[j].lo for j in group)
+        hi = max(by_index[j].hi for j in group)
+        with_i, n = rss(group, lo, hi)
+        without_i, _ = rss(near, lo, hi)
+        var = with_i / max(n - len(group), 1)
+        if without_i - with_i < kappa**2 * var:
+            keep.remove(i)
+    return np.array(sorted(keep), dtype=np.intp)
+
+
+def _ambiguous(f: _Fitted, k: int, names: Sequence[str], threshold: float = 0.98) -> tuple[str, ...]:
+    """Candidates whose profiles are near-collinear with column k at this resolution."""
+    ck = f.cols[k]
+    out = []
+    nk = np.linalg.norm(ck.values)
+    for j, cj in enumerate(f.cols):
+        if j == k or cj.hi <= ck.lo or cj.lo >= ck.hi:
+            continue
+        lo, hi = max(ck.lo, cj.lo), min(ck.hi, cj.hi)
+        dot = float(ck.values[lo - ck.lo:hi - ck.lo] @ cj.values[lo - cj.lo:hi - cj.lo])
+        nj = np.linalg.norm(cj.values)
+        if nk > 0 and nj > 0 and dot / (nk * nj) >= threshold:
+            out.append(names[cj.index])
+    return tuple(sorted(out))
+
+
+def _decoys(envs: list[tuple[FloatArray, FloatArray]], charges: Sequence[int], idx: NDArray[np.intp],
+            seed: int) -> list[tuple[FloatArray, FloatArray]]:
+    """Decoy envelopes: real isotope patterns moved by a half-integer mass (3.5-9.5 Da).
+
+    A half-integer shift puts the decoy's isotope peaks between those of real species, so a
+    decoy is only accepted where the acceptance rules are too loose for the resolution.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in idx:
+        mz, prob = envs[int(i)]
+        z = max(abs(charges[int(i)]), 1)
+        shift = (rng.integers(3, 10) + 0.5) * rng.choice([-1.0, 1.0]) / z
+        out.append((mz + shift, prob))
+    return out
+
+
+# 6. Unassigned envelopes -----------------------------------------------------------------
+def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: float,
+                scale: float) -> list[Unassigned]:
+    from clusterms.spectra.charge import detect_charges
+    from clusterms.spectra.peaks import pick_peaks
+
+    res = spectrum.replace(mz=x, intensity=np.maximum(residual, 0.0))
+    try:
+        peaks = pick_peaks(res, min_snr=5.0, noise=noise)
+        envs = detect_charges(peaks) if len(peaks) >= 6 else []
+    except Exception as exc:  # reporting leftovers must never sink the assignment
+        log.warning("unassigned-envelope detection failed: %s", exc)
+        return []
+    out = []
+    for e in envs:
+        apex_h = float(np.interp(e.apex_mz, x, residual))
+        if apex_h >= max(10.0 * noise, 0.02 * scale):
+            out.append(Unassigned(mz=float(e.apex_mz), charge=int(e.charge), intensity=float(e.intensity)))
+    return out
+
+
+def _priority(cand: CandidateLike, amp: FloatArray, cols: list[Column]) -> int:
+    """Order of removal in the parsimony step: adducts first, then by number of adducts."""
+    n_adducts = sum(n for _, n in cand.ion.adducts)
+    return n_adducts
+
+
+# The whole job ----------------------------------------------------------------------------
+def assign_spectrum(
+    spectrum: Spectrum,
+    candidates: Sequence[CandidateLike],
+    /,
+    *,
+    settings: AssignSettings | None = None,
+    progress: Progress | None = None,
+) -> AssignResult:
+    """Assign the envelopes of ``spectrum`` to ``candidates``.
+
+    Returns an :class:`AssignResult` with one :class:`Assignment` per species found
+    (abundance: total envelope area, largest = 100), the unassigned envelopes, the
+    calibration found and the false-assignment estimate.
+    """
+    settings = settings or AssignSettings()
+    say = progress or (lambda _msg: None)
+    if not candidates:
+        raise OptionError("the candidate space is empty: give --reactant or --species")
+    say("preparing spectrum")
+    spec, resolution, res_source, noise = _prepare(spectrum, settings)
+    x_raw = spec.mz
+    y = np.maximum(spec.intensity, 0.0)
+    if noise <= 0:
+        noise = max(float(np.percentile(y[y > 0], 5)) if (y > 0).any() else 1.0, 1e-12)
+    ions = [c.ion for c in candidates]
+    names = [c.ion.notation for c in candidates]
+    lo, hi = float(x_raw[0]), float(x_raw[-1])
+    say(f"computing {len(ions):,} candidate envelopes")
+    envs = _envelopes(ions)
+    inside = np.array([(m.max() >= lo) and (m.min() <= hi) for m, _ in envs])
+    limit = settings.snr * noise
+    say("calibrating")
+    loose = screen(x_raw, y, envs, resolution=resolution, limit=limit,
+                   tolerance_ppm=settings.search_ppm) & inside
+    offset = _histogram_offset(spec, envs, loose, noise=noise, search_ppm=settings.search_ppm)
+    from clusterms.spectra.calibration import Calibration
+
+    cal = Calibration(ppm_offset=offset)
+    x_cal = cal.apply(x_raw)
+    fitted: _Fitted | None = None
+    ok = np.zeros(0, dtype=bool)
+    for it in range(3):
+        say(f"fitting (pass {it + 1})")
+        keep = screen(x_cal, y, envs, resolution=resolution, limit=limit,
+                      tolerance_ppm=5.0 if it else 10.0) & inside
+        idx = np.nonzero(keep)[0]
+        fitted = _fit(x_cal, y, envs, idx, resolution)
+        ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
+        # Refit with the accepted species only: rejected crumbs must not hold signal.
+        idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
+        fitted = _fit(x_cal, y, envs, idx, resolution)
+        ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
+        if it == 2:
+            break
+        if it == 0 and res_source != "given":
+            accepted = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
+            resolution = _refine_resolution(x_cal, y, envs, accepted, resolution)
+            res_source = "fitted"
+            say(f"resolving power refined to {resolution:,.0f}")
+        new = _recalibrate(x_raw, x_cal, fitted, ok, envs)
+        if new is None:
+            break
+        cal = new
+        x_cal = cal.apply(x_raw)
+    assert fitted is not None
+    # Final: accepted only, after dropping species the others explain as well.
+    idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
+    say("checking near-collinear species")
+    priority = [_priority(c, fitted.amp, fitted.cols) for c in candidates]
+    idx = _parsimony(x_cal, y, envs, idx, priority, resolution)
+    final = _fit(x_cal, y, envs, idx, resolution)
+    ok = _accepted(final, envs, settings, noise, ppm_ok=True)
+    say("scoring")
+    # Ambiguity is judged among all screened candidates at the final calibration.
+    keep = screen(x_cal, y, envs, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
+    screened_cols = build_columns(x_cal, envs, np.nonzero(keep)[0], resolution=resolution)
+    amb_view = _Fitted(screened_cols, np.zeros(len(screened_cols)), final.model,
+                       np.zeros(len(screened_cols)), np.zeros(len(screened_cols)), np.zeros(len(screened_cols)))
+    pos_in_screened = {c.index: j for j, c in enumerate(screened_cols)}
+    rows: list[Assignment] = []
+    profiles: dict[str, tuple[int, FloatArray]] = {}
+    top_area = float(final.amp[ok].max()) if ok.any() else 1.0
+    for k, c in enumerate(final.cols):
+        if not ok[k]:
+            continue
+        cand = candidates[c.index]
+        _mz_env, _prob = envs[c.index]
+        theo = float(cand.ion.most_abundant_mz)
+        shift = float(final.shift[k])
+        amb = _ambiguous(amb_view, pos_in_screened[c.index], names) if c.index in pos_in_screened else ()
+        rows.append(Assignment(
+            species=names[c.index], formula=cand.ion.formula, charge=cand.ion.charge, mz=theo,
+            observed_mz=theo + shift, ppm=shift / theo * 1e6, score=float(final.score[k]),
+            abundance=100.0 * float(final.amp[k]) / top_area, electrons=cand.ion.electrons,
+            label=cand.label, ambiguous_with=tuple(a for a in amb if a != names[c.index]),
+            area=float(final.amp[k]), ion=cand.ion))
+        profiles[names[c.index]] = (c.lo, final.amp[k] * c.values)
+    rows.sort(key=lambda a: (-a.abundance, a.mz, a.species))
+    # Decoys: fitted beside the accepted species, judged by the same rules.
+    decoys_tested = decoys_accepted = 0
+    if settings.decoys and idx.size:
+        say("estimating false assignments with decoys")
+        pool = np.nonzero(inside)[0]
+        dec = _decoys(envs, [i.charge for i in ions], pool, settings.seed)
+        dkeep = screen(x_cal, y, dec, resolution=resolution, limit=limit, tolerance_ppm=5.0)
+        decoys_tested = len(dec)
+        if dkeep.any():
+            allenv = [envs[int(i)] for i in idx] + [dec[int(j)] for j in np.nonzero(dkeep)[0]]
+            both = _fit(x_cal, y, allenv, np.arange(len(allenv), dtype=np.intp), resolution)
+            dok = _accepted(both, allenv, settings, noise, ppm_ok=True)
+            decoys_accepted = int(sum(1 for c, g in zip(both.cols, dok, strict=True) if g and c.index >= idx.size))
+    say("looking for unassigned envelopes")
+    unassigned = _unassigned(x_cal, y - final.model, spec, noise, float(y.max()) if y.size else 0.0)
+    calib = {"ppm_offset": float(cal.ppm_offset), "ppm_slope_per_kmz": float(cal.ppm_slope_per_kmz),
+             "n_points": int(getattr(cal, "n_points", 0)), "rms_ppm": float(getattr(cal, "rms_ppm", float("nan")))}
+    return AssignResult(
+        assignments=tuple(rows), unassigned=tuple(unassigned), calibration=calib,
+        resolution=float(resolution), resolution_source=res_source, noise=float(noise),
+        n_candidates=len(candidates), n_screened=int(keep.sum()), decoys_tested=decoys_tested,
+        decoys_accepted=decoys_accepted, mz=x_cal, intensity=y, model=final.model, profiles=profiles)
+
+

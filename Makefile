@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+	@# PYTHONDONTWRITEBYTECODE may be set: precompile so the CLI does not recompile at every start.
+	@$(PY) -m compileall -q src/clusterms >/dev/null || true
 
 demo: install
+	$(PY) -m compileall -q src/clusterms >/dev/null || true
 	$(VENV)/bin/clusterms demo --out demo-output
 
 lint: install
@@ -25,7 +28,7 @@ typecheck: install
 	$(VENV)/bin/mypy src/clusterms
 
 test: lint typecheck
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'

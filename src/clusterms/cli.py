@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clusterms import __version__
-from clusterms.errors import ClustermsError, ClustermsWarning, NotationError, OptionError
+from clusterms.errors import ClustermsError, ClustermsWarning, NotationError, OptionError, OutputError
 
 if TYPE_CHECKING:
     from clusterms.chem.ion import Ion
@@ -174,22 +174,32 @@ def _species_abundances(items: Sequence[str], lib: LigandLibrary) -> dict[Ion, f
     return out
 
 
+_SPECTRUM_SUFFIXES = (".mzml", ".txt", ".tsv", ".csv")
+
+
+def _check_spectrum_out(path: Path, *, force: bool) -> None:
+    """Refuse a spectrum output before any work is done."""
+    if path.suffix.lower() not in _SPECTRUM_SUFFIXES:
+        raise OptionError(f"--out must end in .mzML, .txt or .csv, got {path.name!r}")
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; give a file name ending in .mzML, .txt or .csv")
+    if path.exists() and not force:
+        raise OutputError(f"{path} exists; use --force to overwrite it")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
 def _write_spectrum(spectrum: Any, path: Path, *, force: bool) -> None:
     from clusterms.spectra import writers
 
+    _check_spectrum_out(path, force=force)
     suffix = path.suffix.lower()
-    if path.exists() and not force:
-        raise ClustermsError(f"{path} exists; use --force to overwrite it")
-    if path.parent and not path.parent.exists():
-        raise ClustermsError(f"folder {path.parent} does not exist")
     if suffix == ".mzml":
         writers.write_mzml(spectrum, path)
-    elif suffix in (".txt", ".tsv"):
-        writers.write_text(spectrum, path)
     elif suffix == ".csv":
         writers.write_csv(spectrum, path)
     else:
-        raise OptionError(f"--out must end in .mzML, .txt or .csv, got {path.name!r}")
+        writers.write_text(spectrum, path)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -198,6 +208,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     species = _species_abundances(args.species, _library(args))
     if not args.resolution > 0:
         raise OptionError(f"--resolution must be positive, got {args.resolution}")
+    _check_spectrum_out(Path(args.out), force=args.force)
     mz_range = tuple(args.mz_range) if args.mz_range else None
     spec = simulate_spectrum(species, resolution=args.resolution, noise=args.noise,
                              baseline=args.baseline, calibration_ppm=args.calibration_ppm,
@@ -317,7 +328,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     with atomic_directory(out, force=args.force) as tmp:
         (tmp / "assignments.csv").write_text(buf.getvalue(), encoding="utf-8")
         (tmp / "unassigned.csv").write_text(ubuf.getvalue(), encoding="utf-8")
-        (tmp / "params.json").write_text(json.dumps(params, indent=2, default=str, allow_nan=True) + "\n",
+        (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, default=str) + "\n",
                                          encoding="utf-8")
         (tmp / "report.html").write_text(report, encoding="utf-8")
     say(f"done: {len(result.assignments)} species assigned, {len(result.unassigned)} unassigned "
@@ -332,6 +343,17 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as None: params.json stays strict JSON (RFC 8259)."""
+    if isinstance(obj, float):
+        return obj if obj == obj and abs(obj) != float("inf") else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 # candidates -----------------------------------------------------------------------------
 def _cmd_candidates(args: argparse.Namespace) -> int:
     import csv
@@ -342,6 +364,8 @@ def _cmd_candidates(args: argparse.Namespace) -> int:
 
     if not args.reactant and not args.species and not args.search:
         raise OptionError("candidates needs --reactant (repeatable), --species or --search")
+    if args.csv and Path(args.csv).exists() and not args.force:
+        raise OutputError(f"{args.csv} exists; use --force to overwrite it")
     rows = candidates_table(candidates_from_args(args, _library(args)))
     cols = ["species", "formula", "charge", "mz", "electrons", "label"]
     if args.csv:
@@ -351,9 +375,7 @@ def _cmd_candidates(args: argparse.Namespace) -> int:
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-        if Path(args.csv).exists() and not args.force:
-            raise ClustermsError(f"{args.csv} exists; use --force to overwrite it")
-        with atomic_write(args.csv) as fh:
+        with atomic_write(args.csv, overwrite=args.force) as fh:
             fh.write(buf.getvalue())
         _err(f"wrote {len(rows):,} candidates to {args.csv}")
         return 0
@@ -389,7 +411,11 @@ def _cmd_peaks(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from clusterms.demo import run_demo
 
-    return run_demo(Path(args.out), write=_out, force=True)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} exists and is not a folder; choose another --out")
+    # The demo replaces only what it writes itself (simulated_AgI_AuII_mixture.mzML, assign/).
+    return run_demo(out, write=_out, force=True)
 
 
 # parser ---------------------------------------------------------------------------------
@@ -477,6 +503,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the main job on the shipped example (make demo)")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.set_defaults(handler=_cmd_demo)
+    # --debug is accepted after the command too (clusterms assign ... --debug); SUPPRESS keeps
+    # a command's default from overwriting the value given before the command.
+    for command in sub.choices.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks of unexpected errors")
     return p
 
 
@@ -484,14 +515,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    # --debug is accepted anywhere on the line, before or after the command.
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClustermsWarning)
         try:
-            args = parser.parse_args(argv)
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # --help and --version end here, having printed
+                return exc.code if isinstance(exc.code, int) else 0
             if not getattr(args, "command", None):
-                parser.print_help()
-                return 2
+                raise OptionError("a command is needed: mass, pattern, simulate, assign, candidates, "
+                                  "peaks or demo (see 'clusterms --help')")
             handler: Handler = args.handler
             code = handler(args)
         except NotationError as exc:

@@ -10,7 +10,6 @@ and ``&`` as Unicode escapes, so no name or metadata can close the script elemen
 from __future__ import annotations
 
 import html
-import itertools
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache

@@ -225,6 +225,7 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-range", type=float, nargs=2, metavar=("LO", "HI"),
                    help="combine the scans in this retention-time range (minutes)")
     p.add_argument("--combine", choices=["sum", "mean"], default="sum", help="how scans are combined")
+    p.add_argument("--ms-level", type=int, default=1, metavar="N", help="MS level of the scans to use (default 1)")
 
 
 def _read(args: argparse.Namespace, path: str, polarity: str | None = None) -> Any:
@@ -235,7 +236,7 @@ def _read(args: argparse.Namespace, path: str, polarity: str | None = None) -> A
         scan = int(args.scan) if str(args.scan).isdigit() else str(args.scan)
     tr = tuple(args.time_range) if getattr(args, "time_range", None) else None
     return read_spectrum(path, scan=scan, time_range=tr, combine=getattr(args, "combine", "sum"),
-                         polarity=polarity)
+                         polarity=polarity, ms_level=getattr(args, "ms_level", 1))
 
 
 def _progress() -> Callable[[str], None]:
@@ -396,7 +397,12 @@ def _cmd_peaks(args: argparse.Namespace) -> int:
         raise OptionError(f"{args.file} does not say its polarity: give --polarity negative|positive")
     if spectrum.polarity and args.polarity and spectrum.polarity != args.polarity:
         _err(f"warning: {args.file} is {spectrum.polarity} mode; --polarity {args.polarity} ignored")
-    rows = find_envelopes(spectrum, polarity=polarity, min_snr=args.min_snr)
+    if args.min_peaks < 2:
+        raise OptionError(f"--min-peaks must be at least 2, got {args.min_peaks}")
+    if args.max_charge < 1:
+        raise OptionError(f"--max-charge must be at least 1, got {args.max_charge}")
+    rows = find_envelopes(spectrum, polarity=polarity, min_snr=args.min_snr, min_peaks=args.min_peaks,
+                          max_charge=args.max_charge)
     if args.json:
         _out(json.dumps([r.as_dict() for r in rows], indent=1))
         return 0
@@ -497,6 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--json", action="store_true",
                    help="JSON array of {apex_mz, charge, intensity, mass_electron, mass_proton}")
     k.add_argument("--min-snr", type=float, default=5.0, help="peak picking threshold (default 5)")
+    k.add_argument("--min-peaks", type=int, default=6,
+                   help="fewest isotope peaks per envelope (default 6 for clusters; 3 for peptides)")
+    k.add_argument("--max-charge", type=int, default=8, help="highest |z| considered (default 8)")
     _add_read_options(k)
     k.set_defaults(handler=_cmd_peaks)
 

@@ -508,7 +508,7 @@ def test_waters_srm_file_has_no_ms1() -> None:
     spectra = oracle(WATERS_SRM)
     assert {s["ms level"] for s in spectra} == {2}
     with pytest.raises(InputFileError, match=rf"no MS1 spectra \(it has {len(spectra)} MS2\); "
-                                             r"pass ms_level=2"):
+                                             r"choose it with --ms-level 2 \(ms_level=2 in Python\)"):
         read_spectrum(REAL / WATERS_SRM)
     spectrum = read_spectrum(REAL / WATERS_SRM, ms_level=2, scans=[0, 1])
     assert spectrum.metadata["scan_ids"] == (spectra[0]["id"], spectra[1]["id"])

@@ -51,11 +51,14 @@ def find_envelopes(
     polarity: Literal["negative", "positive"],
     min_snr: float = 5.0,
     max_charge: int = 8,
+    min_peaks: int = 6,
 ) -> list[EnvelopeRow]:
     """Isotope envelopes of a spectrum with their charges (from the isotope spacing).
 
     Two envelopes on the same m/z with different charges (a z and a 2z species) are two
-    rows. Rows are sorted by apex m/z, then charge.
+    rows. Rows are sorted by apex m/z, then charge. ``min_peaks`` is the fewest isotope
+    peaks an envelope may have: 6 suits metal clusters (tens of peaks); peptides and small
+    molecules need 3.
     """
     from clusterms.spectra.baseline import baseline
     from clusterms.spectra.charge import detect_charges
@@ -66,7 +69,7 @@ def find_envelopes(
     if len(peaks) == 0:
         return []
     rows = []
-    for e in detect_charges(peaks, max_charge=max_charge):
+    for e in detect_charges(peaks, max_charge=max_charge, min_peaks=min_peaks):
         me, mp = neutral_masses(float(e.apex_mz), int(e.charge), polarity)
         rows.append(EnvelopeRow(apex_mz=float(e.apex_mz), charge=int(e.charge), intensity=float(e.intensity),
                                 mass_electron=me, mass_proton=mp, n_peaks=len(e.members), score=float(e.score)))

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
-from clusterms.spectra import _checks
+from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.spectrum import Spectrum
 
 __all__ = ["BASELINE_METHODS", "baseline", "estimate_baseline"]
@@ -167,8 +166,8 @@ def _rolling_minimum(values: NDArray[np.float64], half: int) -> NDArray[np.float
     """Morphological opening (rolling minimum, then maximum) smoothed by a moving average."""
     size = 2 * half + 1
     work = _extend(values, size)
-    opened = maximum_filter1d(minimum_filter1d(work, size, mode="nearest"), size, mode="nearest")
-    smoothed = uniform_filter1d(opened, size, mode="nearest")[size : size + values.size]
+    opened = _kernels.maximum_filter1d(_kernels.minimum_filter1d(work, size), size)
+    smoothed = _kernels.uniform_filter1d(opened, size)[size : size + values.size]
     return np.minimum(smoothed, values)
 
 

@@ -60,11 +60,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from clusterms.errors import OptionError
-from clusterms.spectra import _checks
+from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.peaks import PeakList, pick_peaks
 from clusterms.spectra.spectrum import Spectrum
 
@@ -284,8 +282,7 @@ def _chains(
     if src.size + 1 < n_min:
         return []
     n = nxt.size
-    graph = coo_matrix((np.ones(src.size), (src, nxt[src])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    _, labels = _kernels.connected_components(n, src, nxt[src])
     sizes = np.bincount(labels)
     big = np.flatnonzero(sizes >= n_min)
     if big.size == 0:

@@ -7,15 +7,12 @@ measured from zero): compose it as ``pick_peaks(smooth(baseline(s)))``.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.integrate import cumulative_trapezoid
-from scipy.signal import find_peaks, peak_widths
 
-from clusterms.spectra import _checks
+from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.noise import noise_floor_and_level
 from clusterms.spectra.spectrum import Polarity, Spectrum
 
@@ -110,11 +107,11 @@ def pick_peaks(
 ) -> PeakList:
     """Find the peaks of a spectrum and measure them.
 
-    Profile data (``mode`` ``"profile"`` or ``None``): local maxima (:func:`scipy.signal.
-    find_peaks`) that rise ``min_snr * noise`` above the noise floor and whose topographic
-    prominence reaches ``min_snr * noise``, so that noise wiggles on top of a peak are not
-    taken as peaks. Centroid data: the centroids whose intensity reaches
-    ``min_snr * noise``.
+    Profile data (``mode`` ``"profile"`` or ``None``): local maxima (as :func:`scipy.signal.
+    find_peaks` finds them, a plateau at its middle) that rise ``min_snr * noise`` above the
+    noise floor and whose topographic prominence reaches ``min_snr * noise``, so that noise
+    wiggles on top of a peak are not taken as peaks. Centroid data: the centroids whose
+    intensity reaches ``min_snr * noise``.
 
     Parameters
     ----------
@@ -260,14 +257,16 @@ def _pick_profile(spectrum: Spectrum, floor: float, snr_min: float, sigma: float
     lowest = floor + threshold
     if threshold <= 0:  # no noise: any point above the floor counts (snr = inf)
         lowest = float(np.nextafter(max(lowest, 0.0), np.inf))
-    peaks, _ = find_peaks(y, height=lowest, prominence=threshold if threshold > 0 else None)
+    peaks, _ = _kernels.find_peaks(y, height=lowest, prominence=threshold if threshold > 0 else None)
     if peaks.size == 0:
         return _empty(sigma, spectrum.polarity)
     height = y[peaks]
     left_base, right_base = _valleys(y, peaks)
-    with warnings.catch_warnings():  # zero widths (e.g. subnormal heights) are reported as 0
-        warnings.filterwarnings("ignore", "some peaks have a width of 0", RuntimeWarning)
-        _, _, left_ip, right_ip = peak_widths(y, peaks, rel_height=0.5, prominence_data=(height, left_base, right_base))
+    # Half height measured from zero (prominence = height), not past the valleys; a zero
+    # width (e.g. a subnormal height) is reported as 0.
+    _, _, left_ip, right_ip = _kernels.peak_widths(
+        y, peaks, rel_height=0.5, prominences=height, left_bases=left_base, right_bases=right_base
+    )
     grid = np.arange(n, dtype=np.float64)
     left_mz, right_mz = np.interp(left_ip, grid, mz), np.interp(right_ip, grid, mz)
     fwhm = right_mz - left_mz
@@ -280,7 +279,7 @@ def _pick_profile(spectrum: Spectrum, floor: float, snr_min: float, sigma: float
     reach = _AREA_HALF_SPAN_FWHM * fwhm
     lo = np.maximum(mz[left_base], center - reach)
     hi = np.minimum(mz[right_base], center + reach)
-    cumulative = cumulative_trapezoid(y, mz, initial=0.0)
+    cumulative = _kernels.cumulative_trapezoid(y, mz)
     area = np.interp(hi, mz, cumulative) - np.interp(lo, mz, cumulative)
     return PeakList(
         centroid_mz=center,

@@ -13,8 +13,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import savgol_filter
 
 from clusterms.errors import OptionError
 from clusterms.spectra import _checks
@@ -136,6 +134,8 @@ def _savgol_run(y: NDArray[np.float64], start: int, stop: int, window: int, orde
     window = min(window, length if length % 2 else length - 1)
     if window <= order + 1 or window < 3:
         return y[start:stop].copy()
+    from scipy.signal import savgol_filter  # slow to import: only when smoothing
+
     smoothed = savgol_filter(y[lo:hi], window, order, mode="interp")
     return smoothed[start - lo : stop - lo]
 
@@ -145,5 +145,7 @@ def _gaussian_run(y: NDArray[np.float64], start: int, stop: int, sigma: float) -
         return y[start:stop].copy()
     margin = math.ceil(4.0 * sigma) + 1
     lo, hi = max(0, start - margin), min(y.size, stop + margin)
+    from scipy.ndimage import gaussian_filter1d  # slow to import: only when smoothing
+
     smoothed = gaussian_filter1d(y[lo:hi], sigma, mode="nearest", truncate=4.0)
     return smoothed[start - lo : stop - lo]

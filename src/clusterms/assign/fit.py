@@ -79,6 +79,17 @@ def _running_max(y: FloatArray, size: int) -> FloatArray:
     return out
 
 
+def _relative_spacing(x: FloatArray) -> float:
+    """Median relative grid spacing (dx / x); 1e-5 when it cannot be measured."""
+    if x.size < 3:
+        return 1e-5
+    step = max(1, x.size // 2000)
+    xs = x[::step]
+    rel = np.diff(xs) / xs[:-1] / step
+    rel = rel[np.isfinite(rel) & (rel > 0)]
+    return float(np.median(rel)) if rel.size else 1e-5
+
+
 def screen(
     x: FloatArray,
     y: FloatArray,
@@ -106,8 +117,7 @@ def screen(
     """
     if not envelopes:
         return np.zeros(0, dtype=bool)
-    spacing = float(np.median(np.diff(x[:: max(1, x.size // 2000)]) / x[:: max(1, x.size // 2000)][:-1]) /
-                    max(1, x.size // 2000)) if x.size > 2 else 1e-5
+    spacing = _relative_spacing(x)
     half = 0.5 / resolution + tolerance_ppm * 1e-6
     size = max(1, round(2 * half / max(spacing, 1e-12)) | 1)
     ymax = _running_max(y, size)

@@ -177,6 +177,8 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
         raise InputFileError(f"the spectrum has only {len(spectrum)} points: nothing to assign")
     if not np.all(np.isfinite(spectrum.intensity)):
         raise InputFileError("the spectrum has non-finite intensities")
+    if not (spectrum.intensity > 0).any():
+        raise InputFileError("the spectrum holds no signal (every intensity is zero): nothing to assign")
     if spectrum.mode == "centroid":
         res = settings.resolution or 20_000.0
         source = "given" if settings.resolution else "default for centroid data"
@@ -189,13 +191,12 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
 
         spectrum = baseline(spectrum)
     if not res:
-        try:
-            res = float(estimate_resolution(spectrum))
-            source = "estimated"
-        except Exception as exc:  # no resolved peaks: fall back, say so
+        res = float(estimate_resolution(spectrum))
+        source = "estimated"
+        if not (np.isfinite(res) and res > 0):  # no resolved peak to measure: fall back, say so
             import warnings
 
-            warnings.warn(f"could not estimate the resolving power ({exc}); using 20000 "
+            warnings.warn("could not estimate the resolving power (no resolved peaks); using 20000 "
                           "(set --resolution)", ClustermsWarning, stacklevel=3)
             res, source = 20_000.0, "default"
     noise = float(noise_level(spectrum))

@@ -512,11 +512,6 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the main job on the shipped example (make demo)")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.set_defaults(handler=_cmd_demo)
-    # --debug is accepted after the command too (clusterms assign ... --debug); SUPPRESS keeps
-    # a command's default from overwriting the value given before the command.
-    for command in sub.choices.values():
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help="show tracebacks of unexpected errors")
     return p
 
 

@@ -178,7 +178,7 @@ def build_columns(
         sigma = (fwhm * _SIGMA_PER_FWHM)[:, None]
         d = (xs[idx] - mz[:, None]) / sigma
         vals_pk = np.where(valid, prob[:, None] / (sigma * np.sqrt(2.0 * np.pi)) * np.exp(-0.5 * d * d), 0.0)
-        vals = np.bincount(idx.ravel(), weights=vals_pk.ravel(), minlength=hi - lo)
+        vals = np.bincount(idx.ravel(), weights=vals_pk.ravel(), minlength=hi - lo).astype(np.float64)
         cols.append(Column(index=int(i), lo=lo, hi=hi, values=vals))
     return cols
 

@@ -190,7 +190,6 @@ def assignment_report(
     cards = "".join(f'<div class="card"><h3>{html.escape(str(o["title"]))}</h3><div id="{o["id"]}"></div></div>'
                     for o in overlays)
     un_section = un_table if result.unassigned else '<p class="meta">none above the significance threshold</p>'
-    un_section = un_table if result.unassigned else '<p class="meta">none above the significance threshold</p>'
     figs = script_json({"main": main_fig, "overlays": [{"id": o["id"], "fig": o["fig"]} for o in overlays]})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

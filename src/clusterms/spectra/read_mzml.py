@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
+import html
 import re
 import warnings
 import zlib
@@ -26,7 +28,6 @@ from clusterms.errors import InputFileError
 from clusterms.spectra import numpress
 
 __all__ = [
-    "XML_ERRORS",
     "ScanRecord",
     "instrument_from_header",
     "iter_mzml",
@@ -39,7 +40,10 @@ Mode = Literal["profile", "centroid"] | None
 Arrays = tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
+@functools.cache
 def _xml_errors() -> tuple[type[BaseException], ...]:
+    # lxml and pyteomics are imported here, not at module level, so that reading a text
+    # spectrum imports neither (an ``except`` clause evaluates this only when it must).
     from lxml import etree
     from pyteomics.auxiliary import PyteomicsError
 
@@ -60,7 +64,12 @@ def _xml_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-XML_ERRORS: tuple[type[BaseException], ...] = _xml_errors()
+def __getattr__(name: str) -> tuple[type[BaseException], ...]:
+    # ``XML_ERRORS`` (the exceptions a broken file raises) stays importable, built on first
+    # use; it left ``__all__`` because linters cannot see a lazy name.
+    if name == "XML_ERRORS":
+        return _xml_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -188,7 +197,7 @@ def iter_mzml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
             yield _mzml_record(position, spec, name)
     except InputFileError:
         raise
-    except XML_ERRORS as exc:
+    except _xml_errors() as exc:
         raise InputFileError(_broken(name, "mzML", position, exc)) from exc
 
 
@@ -224,7 +233,8 @@ def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecor
         if mz_rec is None or int_rec is None:
             missing = "m/z" if mz_rec is None else "intensity"
             raise InputFileError(f"{where} has no {missing} array")
-        return _decode_mzml_array(mz_rec, where), _decode_mzml_array(int_rec, where)
+        return (_decode_mzml_array(mz_rec, where, "m/z array"),
+                _decode_mzml_array(int_rec, where, "intensity array"))
 
     return ScanRecord(
         position=position,
@@ -267,8 +277,11 @@ def _mzml_extras(spec: Mapping[str, Any], scan: Mapping[str, Any]) -> dict[str, 
     return extras
 
 
-def _decode_mzml_array(record: Any, where: str) -> NDArray[np.float64]:
-    label = str(getattr(record, "key", "array"))
+def _decode_mzml_array(record: Any, where: str, name: str) -> NDArray[np.float64]:
+    if not hasattr(record, "data"):
+        # e.g. a lone <cvParam name="m/z array"/> outside any <binaryDataArray>
+        raise InputFileError(f"{where}: its {name} is a bare term, not a binary data array (damaged file)")
+    label = str(getattr(record, "key", name))
     codec = getattr(record, "compression", None)
     accession = getattr(codec, "accession", None) or _CODEC_NAMES.get(str(codec))
     if codec is None:
@@ -285,7 +298,7 @@ def _decode_mzml_array(record: Any, where: str) -> NDArray[np.float64]:
             raw = zlib.decompress(raw)
         if numpress_decoder is not None:
             return numpress_decoder(raw)
-        dtype = _DTYPES.get(record.dtype)
+        dtype = _DTYPES.get(getattr(record, "dtype", None))
         if dtype is None:
             raise InputFileError(f"{where}: {label} has no known binary data type term")
         if len(raw) % dtype.itemsize:
@@ -294,7 +307,8 @@ def _decode_mzml_array(record: Any, where: str) -> NDArray[np.float64]:
                 f"{dtype.itemsize}-byte values (damaged data or a wrong data type term)"
             )
         return np.frombuffer(raw, dtype=dtype).astype(np.float64)
-    except (binascii.Error, zlib.error, numpress.NumpressError, TypeError) as exc:
+    except (binascii.Error, zlib.error, numpress.NumpressError, TypeError, ValueError) as exc:
+        # ValueError: base64 text with non-ASCII characters (binascii.Error is one too).
         raise InputFileError(f"{where}: {label} cannot be decoded ({exc})") from exc
 
 
@@ -319,7 +333,7 @@ def iter_mzxml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
             yield _mzxml_record(position, scan, name)
     except InputFileError:
         raise
-    except XML_ERRORS as exc:
+    except _xml_errors() as exc:
         raise InputFileError(_broken(name, "mzXML", position, exc)) from exc
 
 
@@ -437,7 +451,7 @@ def instrument_from_header(head: str, kind: str) -> str | None:
     """
     if kind == "mzXML":
         model, maker = _MZXML_MODEL.search(head), _MZXML_MAKER.search(head)
-        parts = [m.group(1) for m in (maker, model) if m and m.group(1)]
+        parts = [_xml_text(m.group(1)) for m in (maker, model) if m and m.group(1)]
         return " ".join(parts) or None
     names: list[str] = []
     for block in _INSTRUMENT_BLOCK.findall(head):
@@ -451,5 +465,11 @@ def instrument_from_header(head: str, kind: str) -> str | None:
             )
             if group:
                 names += _PARAM_NAME.findall(group.group(0))
-    models = [n for n in dict.fromkeys(names) if n and n not in _GENERIC]
+    models = [n for n in dict.fromkeys(_xml_text(n) for n in names) if n and n not in _GENERIC]
     return models[0] if models else None
+
+
+def _xml_text(value: str) -> str:
+    # The header is searched as raw text: undo the XML escapes of an attribute value
+    # ("&lt;", "&amp;", "&#233;" ...) so that the name is what the file says, once.
+    return html.unescape(value)

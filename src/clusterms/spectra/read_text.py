@@ -41,6 +41,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NOT_CONTROL = bytes(b for b in range(256) if not (b <= 0x08 or 0x0E <= b <= 0x1F or b == 0x7F))
 _BYTE_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*(?=\n)")
+# A number without a decimal comma, and what separates numbers; used token by token, never as
+# one pattern over the field (a repeated pattern of numbers and optional separators takes
+# exponential time on a long run of digits: found by fuzzing).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NUMBER_GAPS = re.compile(r"[\s,]+")
 _LONE_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 
 _BOMS = (
@@ -107,6 +112,9 @@ def parse_text(data: bytes, /, *, name: str) -> TextTable:
     text = text.rstrip("\x1a")  # DOS end-of-file mark
     _check_controls(text, data if encoding in _BYTE_ENCODINGS else None, name)
     start, first_line, layout, header = _find_block(text, name)
+    if header:
+        end = text.find("\n", start)
+        layout = _named_columns(header[-1], text[start:] if end < 0 else text[start:end], layout)
     body = text[start:]
     parsed = _parse_fast(body, layout, first_line)
     if parsed is None:
@@ -201,9 +209,17 @@ def _field_kind(text: str, decimal: str) -> str:
     candidate = text.replace(",", ".") if decimal == "," else text
     if _NUMBER.fullmatch(candidate):
         return "number"
-    if _LETTER.search(text):
+    if _LETTER.search(text) and not _numbers_only(text):
         return "text"
-    return "junk"  # e.g. "25 1200" or "1.603,25": this layout is not the right one
+    # e.g. "25 1200", "1.603,25", or "0e+01 0" from "5,0e+01 0,0" split at its comma (the
+    # exponent's "e" is no word): this layout is not the right one
+    return "junk"
+
+
+def _numbers_only(text: str) -> bool:
+    """Whether ``text`` is nothing but numbers (either decimal mark) between blanks/commas."""
+    tokens = _NUMBER_GAPS.split(text.strip())
+    return all(_PLAIN_NUMBER.fullmatch(t) for t in tokens)
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -224,6 +240,7 @@ def _classify(line: str) -> _Layout | None:
         candidates = ((",", "."), (None, ","))
     else:
         candidates = ((None, "."),)
+    found: list[_Layout] = []
     for delimiter, decimal in candidates:
         fields = _split(s, delimiter)
         kinds = [_field_kind(f, decimal) for f in fields]
@@ -232,8 +249,9 @@ def _classify(line: str) -> _Layout | None:
         numeric = [i for i, k in enumerate(kinds) if k == "number"]
         if len(numeric) >= 2:
             simple = len(numeric) == len(kinds) and '"' not in s
-            return _Layout(delimiter, decimal, len(fields), (numeric[0], numeric[1]), simple)
-    return None
+            found.append(_Layout(delimiter, decimal, len(fields), (numeric[0], numeric[1]), simple))
+    # A layout in which every field is a number beats one that needs a text column.
+    return next((f for f in found if f.simple), found[0] if found else None)
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -323,10 +341,33 @@ def _same_columns(a: _Layout | None, b: _Layout) -> bool:
     )
 
 
+_MZ_NAME = re.compile(r"m\s*/\s*z|\bmz\b|\bmass\b|thomson|^x\b", re.IGNORECASE)
+_INTENSITY_NAME = re.compile(r"intens|abund|counts?\b|signal|^y\b", re.IGNORECASE)
+
+
+def _named_columns(names_line: str, data_line: str, layout: _Layout) -> _Layout:
+    """The m/z and intensity columns by name, when the header names them unambiguously.
+
+    Without names the first two numeric columns are m/z and intensity; names win when they
+    say otherwise: Agilent MassHunter writes ``#Point,X(Thompsons),Y(Counts)`` (a point index
+    first), some exports put the intensity before the m/z.
+    """
+    fields = _split(data_line.strip(), layout.delimiter)
+    names = _split(names_line.strip().lstrip("#"), layout.delimiter)
+    if len(names) != len(fields):
+        return layout
+    numeric = [i for i, f in enumerate(fields) if _field_kind(f, layout.decimal) == "number"]
+    mz = [i for i in numeric if _MZ_NAME.search(names[i])]
+    intensity = [i for i in numeric if _INTENSITY_NAME.search(names[i]) and i not in mz]
+    if len(mz) != 1 or len(intensity) != 1 or (mz[0], intensity[0]) == layout.cols:
+        return layout
+    return replace(layout, cols=(mz[0], intensity[0]))
+
+
 def _column_names(line: str, layout: _Layout) -> tuple[str, str] | None:
     fields = _split(line.lstrip("#"), layout.delimiter)
     i, j = layout.cols
-    if len(fields) > j and fields[i] and fields[j]:
+    if len(fields) > max(i, j) and fields[i] and fields[j]:
         return fields[i][:80], fields[j][:80]
     return None
 
@@ -394,7 +435,7 @@ def _parse_lines(body: str, layout: _Layout, first_line: int, name: str) -> _Par
         if not s or s.startswith("#"):
             continue
         fields = _split(s, layout.delimiter)
-        ok = len(fields) > j and all(
+        ok = len(fields) > max(i, j) and all(
             _field_kind(fields[c], layout.decimal) == "number" for c in (i, j)
         )
         if not ok:

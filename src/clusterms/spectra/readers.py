@@ -36,7 +36,7 @@ from clusterms.spectra.read_mzml import (
     quiet_pyteomics,
 )
 from clusterms.spectra.read_text import parse_text
-from clusterms.spectra.scan_combine import clean, combine, describe_scans
+from clusterms.spectra.scan_combine import Cleaning, clean, combine, describe_scans
 from clusterms.spectra.scan_select import (
     ScanKey,
     ScanRequest,
@@ -319,7 +319,7 @@ def _xml_prologue(head: bytes) -> str | None:
 def _text_spectrum(source: _Source, *, polarity: Any, notes: list[str]) -> Spectrum:
     table = parse_text(source.read_all(), name=source.name)
     notes.extend(table.notes)
-    mz, intensity, cleaning = clean(table.mz, table.intensity)
+    mz, intensity, cleaning = _clean_checked(table.mz, table.intensity, source.name)
     repairs = cleaning.describe(source.name, "rows", table.row_lines)
     if not mz.size:
         raise InputFileError(f"{source.name} has no valid rows: {repairs[0]}")
@@ -358,12 +358,18 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
         for record in chosen:
             mz, intensity = record.arrays()
             _check_lengths(record, mz, intensity, source.name, notes)
-            mz, intensity, cleaning = clean(mz, intensity)
+            mz, intensity, cleaning = _clean_checked(mz, intensity, source.name)
             parts.append((mz, intensity))
             cleanings.append(cleaning)
-    notes.extend(describe_scans(cleanings, source.name))
+    repairs = describe_scans(cleanings, source.name)
+    if not any(p[0].size for p in parts) and any(c.rows for c in cleanings):
+        # Points were read but none is valid (an empty scan stays a valid, empty spectrum).
+        raise InputFileError(f"{source.name} has no valid points: {repairs[0]}")
+    notes.extend(repairs)
     mode = common_mode(chosen, source.name)
-    mz, intensity = combine(parts, mode=mode, how=request.combine)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mz, intensity = combine(parts, mode=mode, how=request.combine)
+    _check_finite(intensity, source.name, "combined scans")
     polarities = {r.polarity for r in chosen} - {None}
     polarity = polarities.pop() if len(polarities) == 1 else None
     metadata = _base_metadata(source)
@@ -407,7 +413,7 @@ def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> lis
                 continue
             mz, intensity = record.arrays()
             _check_lengths(record, mz, intensity, source.name, notes)
-            mz, intensity, cleaning = clean(mz, intensity)
+            mz, intensity, cleaning = _clean_checked(mz, intensity, source.name)
             cleanings.append(cleaning)
             metadata = {
                 **common,
@@ -429,6 +435,24 @@ def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> lis
     return spectra
 
 
+def _clean_checked(
+    mz: NDArray[np.float64], intensity: NDArray[np.float64], name: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Cleaning]:
+    """Drop invalid points, sort, merge repeated m/z; refuse sums that overflow float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mz, intensity, cleaning = clean(mz, intensity)
+    _check_finite(intensity, name, "rows that repeat an m/z value")
+    return mz, intensity, cleaning
+
+
+def _check_finite(intensity: NDArray[np.float64], name: str, what: str) -> None:
+    if not np.all(np.isfinite(intensity)):
+        raise InputFileError(
+            f"{name}: summing {what} overflows (intensities near 1e308); the intensities are "
+            "not plausible: re-export the spectrum"
+        )
+
+
 def _check_lengths(
     record: ScanRecord,
     mz: NDArray[np.float64],
@@ -440,6 +464,12 @@ def _check_lengths(
         raise InputFileError(
             f"{name}: spectrum {record.native_id!r} has {mz.size} m/z values but "
             f"{intensity.size} intensities (damaged file or mislabelled compression)"
+        )
+    if record.declared_length and not mz.size:
+        # e.g. mzXML peaks in a contentType pyteomics does not decode: nothing is left
+        raise InputFileError(
+            f"{name}: spectrum {record.native_id!r} declares {record.declared_length} points but "
+            "none could be decoded (damaged data or an unsupported encoding); re-convert it to mzML"
         )
     if record.declared_length is not None and record.declared_length != mz.size:
         notes.append(

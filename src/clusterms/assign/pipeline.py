@@ -179,6 +179,9 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
         raise InputFileError("the spectrum has non-finite intensities")
     if not (spectrum.intensity > 0).any():
         raise InputFileError("the spectrum holds no signal (every intensity is zero): nothing to assign")
+    top = float(spectrum.intensity.max())
+    if top > 1e100:  # keep squares and sums finite; abundances are relative anyway
+        spectrum = spectrum.replace(intensity=spectrum.intensity / top * 1e6)
     if spectrum.mode == "centroid":
         res = settings.resolution or 20_000.0
         source = "given" if settings.resolution else "default for centroid data"

@@ -74,5 +74,5 @@ def finite_intensities(spectrum: Spectrum, caller: str) -> None:
         i = int(np.flatnonzero(bad)[0])
         raise InputFileError(
             f"{caller}: the spectrum holds {int(bad.sum())} non-finite value(s), the first at "
-            f"index {i} (m/z {spectrum.mz[i]!r}, intensity {spectrum.intensity[i]!r})"
+            f"index {i} (m/z {float(spectrum.mz[i])!r}, intensity {float(spectrum.intensity[i])!r})"
         )

@@ -64,6 +64,10 @@ def find_envelopes(
     from clusterms.spectra.charge import detect_charges
     from clusterms.spectra.peaks import pick_peaks
 
+    top = float(spectrum.intensity.max()) if len(spectrum) else 0.0
+    scale = top / 1e6 if top > 1e100 else 1.0  # keep squares and sums finite
+    if scale != 1.0:
+        spectrum = spectrum.replace(intensity=spectrum.intensity / scale)
     spec = baseline(spectrum) if spectrum.mode != "centroid" else spectrum
     peaks = pick_peaks(spec, min_snr=min_snr)
     if len(peaks) == 0:
@@ -71,7 +75,7 @@ def find_envelopes(
     rows = []
     for e in detect_charges(peaks, max_charge=max_charge, min_peaks=min_peaks):
         me, mp = neutral_masses(float(e.apex_mz), int(e.charge), polarity)
-        rows.append(EnvelopeRow(apex_mz=float(e.apex_mz), charge=int(e.charge), intensity=float(e.intensity),
+        rows.append(EnvelopeRow(apex_mz=float(e.apex_mz), charge=int(e.charge), intensity=float(e.intensity) * scale,
                                 mass_electron=me, mass_proton=mp, n_peaks=len(e.members), score=float(e.score)))
     rows.sort(key=lambda r: (r.apex_mz, r.charge))
     return rows

@@ -170,6 +170,11 @@ _CODEC_NAMES = {
     "MS-Numpress positive integer compression followed by zlib compression": "MS:1002747",
     "MS-Numpress short logged float compression followed by zlib compression": "MS:1002748",
 }
+def _undecoded(data: bytes) -> bytes:
+    """Placeholder decompressor: clusterms decodes arrays itself (decode_binary=False)."""
+    return data
+
+
 _DTYPES: dict[Any, np.dtype[Any]] = {
     np.float32: np.dtype("<f4"),
     np.float64: np.dtype("<f8"),
@@ -193,6 +198,10 @@ def iter_mzml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
         # huge_tree: one profile spectrum's base64 text can pass lxml's 10 MB node limit.
         reader = mzml.MzML(stream, use_index=False, decode_binary=False, read_schema=False,
                            huge_tree=True, cv=_NO_VOCABULARY)
+        # pyteomics knows the MS-Numpress terms only when pynumpress is installed; without them
+        # it reports "no compression". We decode numpress ourselves, so register the names.
+        reader.compression_type_map = {**reader.compression_type_map,
+                                       **{n: _undecoded for n in _CODEC_NAMES}}
         for position, spec in enumerate(reader):
             yield _mzml_record(position, spec, name)
     except InputFileError:

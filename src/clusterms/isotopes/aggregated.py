@@ -52,18 +52,23 @@ def _atom(symbol: str, key: AbundanceKey) -> tuple[FloatArray, FloatArray, float
     return p, h, el.masses[0], mean, var
 
 
+@cache
+def _moments(symbols: tuple[str, ...], key: AbundanceKey) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per-element mean, variance and span of the one-atom shift distribution."""
+    mu = np.empty(len(symbols))
+    var = np.empty(len(symbols))
+    span = np.empty(len(symbols))
+    for j, sym in enumerate(symbols):
+        p, _, _, mu[j], var[j] = _atom(sym, key)
+        span[j] = p.size - 1
+    return mu, var, span
+
+
 def required_length(symbols: Sequence[str], counts: NDArray[np.int64], key: AbundanceKey = ()) -> NDArray[np.int64]:
     """FFT length (power of two) that holds each composition's distribution without aliasing."""
-    counts = np.atleast_2d(counts)
-    mean = np.zeros(counts.shape[0])
-    var = np.zeros(counts.shape[0])
-    span = np.zeros(counts.shape[0])
-    for j, sym in enumerate(symbols):
-        p, _, _, mu, v = _atom(sym, key)
-        mean += counts[:, j] * mu
-        var += counts[:, j] * v
-        span += counts[:, j] * (p.size - 1)
-    need = np.minimum(span + 1, mean + _SIGMAS * np.sqrt(var) + 32)
+    c = np.atleast_2d(counts).astype(np.float64)
+    mu, var, span = _moments(tuple(symbols), key)
+    need = np.minimum(c @ span + 1, c @ mu + _SIGMAS * np.sqrt(c @ var) + 32)
     return np.maximum(16, 2 ** np.ceil(np.log2(np.maximum(need, 1)))).astype(np.int64)
 
 
@@ -131,21 +136,21 @@ def fft_distributions(
     mag = c @ log_re
     alive = np.nonzero((mag > _LOG_NEGLIGIBLE).any(axis=0))[0]
     f = int(alive[-1]) + 1 if alive.size else 1
-    # prod_e G_e**n_e: a batch repeats few distinct counts per element, so the powers are
-    # computed once per distinct count and gathered (no transcendental per composition).
-    ints = np.atleast_2d(np.asarray(counts, dtype=np.int64))
-    spec = np.zeros((c.shape[0], n // 2 + 1), dtype=np.complex128)
-    acc = np.ones((c.shape[0], f), dtype=np.complex128)
-    for j in range(len(symbols)):
-        uniq, inv = np.unique(ints[:, j], return_inverse=True)
-        logs = uniq[:, None] * (log_re[j, :f] + 1j * log_im[j, :f])[None, :]
-        acc *= np.exp(logs)[inv]
-    spec[:, :f] = acc
+    # prod_e G_e**n_e. A large batch repeats few distinct counts per element, so the powers
+    # are computed once per distinct count and gathered; a small batch exponentiates directly.
+    # Components past f are negligible and left out: irfft zero-pads the spectrum to n.
+    if c.shape[0] <= 8:
+        spec = np.exp(mag[:, :f] + 1j * (c @ log_im[:, :f]))
+    else:
+        ints = np.atleast_2d(np.asarray(counts, dtype=np.int64))
+        spec = np.ones((c.shape[0], f), dtype=np.complex128)
+        for j in range(len(symbols)):
+            uniq, inv = np.unique(ints[:, j], return_inverse=True)
+            spec *= np.exp(uniq[:, None] * (log_re[j, :f] + 1j * log_im[j, :f])[None, :])[inv]
     ratio = np.empty((c.shape[0], f), dtype=np.complex128)
     ratio.real = c @ rat_re[:, :f]
     ratio.imag = c @ rat_im[:, :f]
-    weighted_spec = np.zeros_like(spec)
-    weighted_spec[:, :f] = spec[:, :f] * ratio
+    weighted_spec = spec * ratio
     prob = np.fft.irfft(spec, n, axis=1)
     weighted = np.fft.irfft(weighted_spec, n, axis=1)
     np.maximum(prob, 0.0, out=prob)

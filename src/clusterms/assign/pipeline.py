@@ -374,8 +374,8 @@ def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatA
 
     Near-collinear profiles (a species, its protonated forms, near-isobaric compositions)
     can share one envelope between them in a least-squares fit. Species are tried for
-    removal in order of ``priority`` (higher first: adducts before plain ions, small before
-    large); a species is removed when refitting without it raises the residual sum of
+    removal in order of ``priority`` (higher first: more adducts before fewer, then in candidate
+    order); a species is removed when refitting without it raises the residual sum of
     squares of its region by less than ``kappa**2`` times the region's residual variance,
     i.e. when the data give no significant evidence for it beyond its neighbours.
     """
@@ -467,10 +467,9 @@ def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: 
     return out
 
 
-def _priority(cand: CandidateLike, amp: FloatArray, cols: list[Column]) -> int:
-    """Order of removal in the parsimony step: adducts first, then by number of adducts."""
-    n_adducts = sum(n for _, n in cand.ion.adducts)
-    return n_adducts
+def _priority(cand: CandidateLike) -> int:
+    """Order of removal in the parsimony step: the more adducts, the earlier."""
+    return sum(n for _, n in cand.ion.adducts)
 
 
 # The whole job ----------------------------------------------------------------------------
@@ -542,7 +541,7 @@ def assign_spectrum(
     # Final: accepted only, after dropping species the others explain as well.
     idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
     say("checking near-collinear species")
-    priority = [_priority(c, fitted.amp, fitted.cols) for c in candidates]
+    priority = [_priority(c) for c in candidates]
     idx = _parsimony(x_cal, y, envs, idx, priority, resolution)
     final = _fit(x_cal, y, envs, idx, resolution)
     ok = _accepted(final, envs, settings, noise, ppm_ok=True)

@@ -535,8 +535,12 @@ def assign_spectrum(
         new = _recalibrate(x_raw, x_cal, fitted, ok, envs)
         if new is None:
             break
+        ends = np.array([x_raw[0], x_raw[-1]])
+        converged = it > 0 and float(np.abs(new.ppm_error(ends) - cal.ppm_error(ends)).max()) < 0.3
         cal = new
         x_cal = cal.apply(x_raw)
+        if converged:  # another pass would repeat this one; the final fit uses the new axis
+            break
     assert fitted is not None
     # Final: accepted only, after dropping species the others explain as well.
     idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)

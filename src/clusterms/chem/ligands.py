@@ -140,17 +140,22 @@ def _req(entry: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return val
 
 
+def _entry_composition(entry: Any, where: str) -> Composition:
+    """The composition of a ligand or adduct table, or an error naming the entry."""
+    if not isinstance(entry, Mapping):
+        raise InputFileError(f"{where}: must be a table")
+    try:
+        return parse_formula(_req(entry, "formula", str, where))
+    except NotationError as exc:
+        raise InputFileError(f"{where}: bad formula: {exc.one_line()}") from exc
+
+
 def _parse_library(data: Mapping[str, Any], source: str) -> LigandLibrary:
     ligands: dict[str, Ligand] = {}
     aliases: dict[str, str] = {}
     for key, entry in dict(data.get("ligands", {})).items():
         where = f"{source}: ligand {key!r}"
-        if not isinstance(entry, Mapping):
-            raise InputFileError(f"{where}: must be a table")
-        try:
-            comp = parse_formula(_req(entry, "formula", str, where))
-        except NotationError as exc:
-            raise InputFileError(f"{where}: bad formula: {exc.one_line()}") from exc
+        comp = _entry_composition(entry, where)
         lig = Ligand(
             key=key,
             composition=comp,
@@ -166,12 +171,7 @@ def _parse_library(data: Mapping[str, Any], source: str) -> LigandLibrary:
     adducts: dict[str, Adduct] = {}
     for key, entry in dict(data.get("adducts", {})).items():
         where = f"{source}: adduct {key!r}"
-        if not isinstance(entry, Mapping):
-            raise InputFileError(f"{where}: must be a table")
-        try:
-            comp = parse_formula(_req(entry, "formula", str, where))
-        except NotationError as exc:
-            raise InputFileError(f"{where}: bad formula: {exc.one_line()}") from exc
+        comp = _entry_composition(entry, where)
         adducts[key] = Adduct(key=key, composition=comp, charge=_req(entry, "charge", int, where),
                               name=str(entry.get("name", key)))
     for alias, target in dict(data.get("aliases", {})).items():

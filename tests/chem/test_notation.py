@@ -163,3 +163,13 @@ def test_parser_never_crashes_on_any_text(text):
         Ion.parse(text, library=default_library())
     except NotationError:
         pass
+
+
+def test_ligand_file_with_a_non_integer_denticity_is_refused(tmp_path):
+    from clusterms.chem.ligands import load_library
+    from clusterms.errors import InputFileError
+
+    f = tmp_path / "lig.toml"
+    f.write_text('[ligands.X]\nformula = "C2H5S"\ncharge = -1\nwithdraws = 1\ndenticity = "two"\n')
+    with pytest.raises(InputFileError, match="'denticity' must be an integer"):
+        load_library(f)

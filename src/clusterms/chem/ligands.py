@@ -161,7 +161,7 @@ def _parse_library(data: Mapping[str, Any], source: str) -> LigandLibrary:
             composition=comp,
             charge=_req(entry, "charge", int, where),
             withdraws=_req(entry, "withdraws", int, where),
-            denticity=int(entry.get("denticity", 1)),
+            denticity=_req(entry, "denticity", int, where) if "denticity" in entry else 1,
             name=str(entry.get("name", key)),
             aliases=tuple(str(a) for a in entry.get("aliases", ())),
         )

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.integrate import trapezoid
-from scipy.stats import binom, poisson
+from synthetic_clusters import envelope as _envelope
 
 from clusterms.errors import ClustermsError, OptionError
 from clusterms.spectra import Spectrum
@@ -34,12 +34,15 @@ from clusterms.spectra.processing import (
     smooth,
 )
 
-SPACING = 1.002_35
-P109 = 0.4816
 FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 
 
 # ---------------------------------------------------------------- synthetic spectra
+
+
+def envelope(first_mz, z, *, n_ag=53, **options):
+    """A silver-cluster envelope (see synthetic_clusters.envelope), 53 Ag by default."""
+    return _envelope(first_mz, z, n_ag=n_ag, **options)
 
 
 def spec(mz, intensity, **options):
@@ -47,13 +50,6 @@ def spec(mz, intensity, **options):
     return Spectrum(np.asarray(mz, dtype=float), np.asarray(intensity, dtype=float), **options)
 
 
-def envelope(first_mz, z, *, n_ag=53, light=1.5, scale=1.0, cutoff=1e-3):
-    """Isotope peaks (m/z, intensity) of a silver cluster; the tallest is ``scale``."""
-    ag = np.zeros(2 * n_ag + 1)
-    ag[::2] = binom.pmf(np.arange(n_ag + 1), n_ag, P109)
-    p = np.convolve(ag, poisson.pmf(np.arange(15), light))
-    keep = np.flatnonzero(p >= cutoff * p.max())
-    return first_mz + keep * SPACING / z, scale * p[keep] / p.max()
 
 
 def tof_grid(lo, hi, points_per_fwhm, resolving_power):

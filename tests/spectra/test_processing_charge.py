@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import binom, poisson
+from synthetic_clusters import SPACING
+from synthetic_clusters import envelope as _envelope
 
 from clusterms.errors import OptionError
 from clusterms.spectra import Spectrum
@@ -21,17 +22,10 @@ from clusterms.spectra.processing import (
     smooth,
 )
 
-SPACING = 1.002_35
-P109 = 0.4816
 
-
-def envelope(first_mz, z, *, n_ag=29, light=1.5, scale=1.0, cutoff=1e-3):
-    """Isotope peaks (m/z, intensity) of a silver cluster, tallest peak = ``scale``."""
-    ag = np.zeros(2 * n_ag + 1)
-    ag[::2] = binom.pmf(np.arange(n_ag + 1), n_ag, P109)
-    p = np.convolve(ag, poisson.pmf(np.arange(15), light))
-    keep = np.flatnonzero(p >= cutoff * p.max())
-    return first_mz + keep * SPACING / z, scale * p[keep] / p.max()
+def envelope(first_mz, z, *, n_ag=29, **options):
+    """A silver-cluster envelope (see synthetic_clusters.envelope), 29 Ag by default."""
+    return _envelope(first_mz, z, n_ag=n_ag, **options)
 
 
 def centroids(*parts, noise_peaks=0, seed=0, jitter_ppm=1.0, lo=1500.0, hi=1700.0):

@@ -72,6 +72,7 @@ from scipy.constants import physical_constants
 import clusterms
 from clusterms import Ion
 from clusterms.chem import ion as ion_module
+from clusterms.isotopes import engine as engine_module
 
 FloatArray = NDArray[np.float64]
 Peaks = tuple[FloatArray, FloatArray]  # (m/z ascending, intensity with base peak 1)
@@ -137,6 +138,7 @@ def clear_clusterms_caches() -> None:
                 "per-ion cache before timing; update clear_clusterms_caches()"
             )
         cached.cache_clear()
+    engine_module.clear_envelope_cache()  # the batch engine's own cache of computed envelopes
 
 
 # Shared conversions ---------------------------------------------------------------------

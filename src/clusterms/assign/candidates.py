@@ -25,6 +25,7 @@ from clusterms.chem.ligands import Adduct, Ligand, LigandLibrary, default_librar
 from clusterms.errors import OptionError
 
 __all__ = [
+    "ENVELOPE_COVERAGE",
     "KINDS",
     "Candidate",
     "SpaceOptions",
@@ -39,6 +40,9 @@ KINDS: tuple[str, ...] = (
     "ligand exchange", "fragment", "search",
 )
 _PRIORITY = {k: i for i, k in enumerate(KINDS)}
+# Probability the candidate envelopes cover, here and in the assignment (which then reuses
+# the envelopes computed for the space instead of computing them again).
+ENVELOPE_COVERAGE = 0.999
 _MAX_CHARGE = 100  # same limit as the notation parser
 
 
@@ -591,7 +595,7 @@ def finalise_space(
         if old is None or _PRIORITY[c.kind] < _PRIORITY[old.kind]:
             best[c.ion] = c
     unique = list(best.values())
-    envs = envelopes([c.ion for c in unique])
+    envs = envelopes([c.ion for c in unique], coverage=ENVELOPE_COVERAGE)
     kept: list[Candidate] = []
     for c, env in zip(unique, envs, strict=True):
         if mz_range is not None and (env.mz[-1] < mz_range[0] or env.mz[0] > mz_range[1]):

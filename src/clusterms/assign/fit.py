@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from clusterms.assign.nnls import nnls
@@ -57,37 +56,23 @@ def _gauss_heights(mz: FloatArray, prob: FloatArray, resolution: float) -> Float
     return prob / (sigma * np.sqrt(2.0 * np.pi))
 
 
-_RUNNING_MAX_CACHE: dict[tuple[int, int, int], FloatArray] = {}
+def _window_maxima(x: FloatArray, y: FloatArray, centres: FloatArray, half: float) -> FloatArray:
+    """Largest ``y`` with ``x`` within ``centres * (1 +/- half)``, per centre (0 where none).
 
-
-def _running_max(y: FloatArray, size: int) -> FloatArray:
-    """Maximum over a centred window of ``size`` points (edges padded with edge values).
-
-    Cached per (array, size): the assignment screens the same data several times.
+    Only the windows asked for are read, so the cost follows the number of isotope peaks
+    screened, not the length of the spectrum.
     """
-    if size <= 1 or y.size == 0:
-        return y
-    key = (id(y), y.size, size)
-    hit = _RUNNING_MAX_CACHE.get(key)
-    if hit is not None:
-        return hit
-    half = size // 2
-    padded = np.pad(y, (half, half), mode="edge")
-    out = sliding_window_view(padded, size).max(axis=1)
-    _RUNNING_MAX_CACHE.clear()
-    _RUNNING_MAX_CACHE[key] = out
-    return out
-
-
-def _relative_spacing(x: FloatArray) -> float:
-    """Median relative grid spacing (dx / x); 1e-5 when it cannot be measured."""
-    if x.size < 3:
-        return 1e-5
-    step = max(1, x.size // 2000)
-    xs = x[::step]
-    rel = np.diff(xs) / xs[:-1] / step
-    rel = rel[np.isfinite(rel) & (rel > 0)]
-    return float(np.median(rel)) if rel.size else 1e-5
+    lo = np.searchsorted(x, centres * (1.0 - half), side="left")
+    hi = np.searchsorted(x, centres * (1.0 + half), side="right")
+    span = hi - lo
+    out = np.zeros(centres.size)
+    if centres.size == 0 or y.size == 0 or int(span.max()) <= 0:
+        return out
+    width = int(span.max())
+    idx = lo[:, None] + np.arange(width)[None, :]
+    inside = idx < hi[:, None]
+    vals = np.where(inside, y[np.minimum(idx, y.size - 1)], -np.inf).max(axis=1)
+    return np.where(span > 0, vals, 0.0)
 
 
 def screen(
@@ -117,16 +102,13 @@ def screen(
     """
     if not envelopes:
         return np.zeros(0, dtype=bool)
-    spacing = _relative_spacing(x)
     half = 0.5 / resolution + tolerance_ppm * 1e-6
-    size = max(1, round(2 * half / max(spacing, 1e-12)) | 1)
-    ymax = _running_max(y, size)
     counts = np.array([e[0].size for e in envelopes])
     owner = np.repeat(np.arange(len(envelopes)), counts)
     mz_all = np.concatenate([e[0] for e in envelopes])
     prob_all = np.concatenate([e[1] for e in envelopes])
     heights = _gauss_heights(mz_all, prob_all, resolution)
-    observed = np.interp(mz_all, x, ymax, left=0.0, right=0.0)
+    observed = _window_maxima(x, y, mz_all, half)
     top = np.zeros(len(envelopes))
     np.maximum.at(top, owner, heights)
     main = heights >= main_fraction * top[owner]

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms.assign.candidates import ENVELOPE_COVERAGE
 from clusterms.assign.fit import Column, build_columns, column_metrics, fit_regions, screen
 from clusterms.chem.ion import Ion
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
@@ -223,7 +224,7 @@ def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
 
 # 2./3. Envelopes and first calibration ----------------------------------------------------
 def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
-    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=0.999)
+    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=ENVELOPE_COVERAGE)
     return [(e.mz, e.probability / e.probability.sum()) for e in envs]
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import unique_sorted
 from clusterms.chem.composition import Composition
 from clusterms.chem.elements import electron_mass
 from clusterms.errors import OptionError
@@ -20,7 +21,7 @@ from clusterms.isotopes.abundances import (
 from clusterms.isotopes.aggregated import fft_distributions, reference_distribution, required_length
 from clusterms.isotopes.envelope import Envelope
 
-__all__ = ["Method", "composition_envelope", "composition_envelopes", "fine_envelope"]
+__all__ = ["Method", "clear_envelope_cache", "composition_envelope", "composition_envelopes", "fine_envelope"]
 
 Method = Literal["fft", "reference"]
 DEFAULT_COVERAGE = 0.9999
@@ -144,6 +145,31 @@ def composition_envelopes(
     key = normalise_abundances(abundances)
     for comp, _ in pairs:
         _check_composition(comp)
+    # Envelopes are immutable: the ones computed before (a candidate space, then the
+    # assignment of the same candidates) are reused, and only the rest are computed.
+    cache_keys = [(comp, int(z), float(coverage), key) for comp, z in pairs]
+    found = [_ENVELOPE_CACHE.get(k) for k in cache_keys]
+    missing = [i for i, e in enumerate(found) if e is None]
+    if missing:
+        fresh = _compute_envelopes([pairs[i] for i in missing], coverage, key)
+        if len(_ENVELOPE_CACHE) + len(fresh) > _CACHE_SIZE:
+            _ENVELOPE_CACHE.clear()
+        for i, env in zip(missing, fresh, strict=True):
+            found[i] = env
+            _ENVELOPE_CACHE[cache_keys[i]] = env
+    return [e for e in found if e is not None]
+
+
+_CACHE_SIZE = 50_000
+_ENVELOPE_CACHE: dict[tuple[Composition, int, float, AbundanceKey], Envelope] = {}
+
+
+def clear_envelope_cache() -> None:
+    """Forget the envelopes computed so far (benchmarks; memory)."""
+    _ENVELOPE_CACHE.clear()
+
+
+def _compute_envelopes(pairs: list[tuple[Composition, int]], coverage: float, key: AbundanceKey) -> list[Envelope]:
     symbols = sorted({s for comp, _ in pairs for s, _ in comp.items()})
     col = {s: j for j, s in enumerate(symbols)}
     flat = np.zeros(len(pairs) * len(symbols), dtype=np.int64)
@@ -155,7 +181,7 @@ def composition_envelopes(
     counts = flat.reshape(len(pairs), width)
     lengths = required_length(symbols, counts, key)
     out: list[Envelope | None] = [None] * len(pairs)
-    for n in np.unique(lengths):
+    for n in unique_sorted(lengths):
         rows = np.nonzero(lengths == n)[0]
         # Drop elements absent from this group (fewer columns, same result).
         used = np.nonzero(counts[rows].any(axis=0))[0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from clusterms._arrays import unique_sorted
 from clusterms.errors import OptionError
 from clusterms.spectra import _checks
 from clusterms.spectra.spectrum import Spectrum
@@ -130,7 +131,7 @@ def fit_calibration(
         if error.size < 2 or np.ptp(x) <= 0:
             raise OptionError(
                 "model='linear' needs at least 2 calibrants at different m/z, got "
-                f"{error.size} at {np.unique(theo).size} distinct m/z"
+                f"{error.size} at {unique_sorted(theo).size} distinct m/z"
             )
         design = np.column_stack((np.ones_like(x), x))
         coef = _theil_sen(x, error)

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import unique_sorted
+
 __all__ = ["Cleaning", "clean", "combine", "describe_scans"]
 
 Arrays = tuple[NDArray[np.float64], NDArray[np.float64]]
@@ -176,7 +178,7 @@ def _union_grid(parts: list[tuple[NDArray[np.float64], NDArray[np.float64]]]) ->
     Scans of one acquisition sampled at slightly shifted m/z (recalibrated per scan) would
     otherwise multiply the grid by the number of scans.
     """
-    grid = np.unique(np.concatenate([p[0] for p in parts]))
+    grid = unique_sorted(np.concatenate([p[0] for p in parts]))
     reference = max((p[0] for p in parts), key=lambda mz: mz.size)
     if grid.size < 2 or reference.size < 2:
         return grid

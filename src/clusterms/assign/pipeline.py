@@ -329,7 +329,7 @@ def _recalibrate(x_raw: FloatArray, x_cal: FloatArray, f: _Fitted, ok: NDArray[n
 
 def _refine_resolution(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
                        idx: NDArray[np.intp], resolution: float) -> float:
-    """Resolving power that best fits the accepted species (golden-section on log R).
+    """Resolving power that best fits the accepted species (parabolic search on log R).
 
     Estimates from peak widths are biased low where isotope peaks overlap (low resolution,
     crowded envelopes); a model that is too broad fills the valleys that a 2z species or a
@@ -346,20 +346,62 @@ def _refine_resolution(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray
         r = y[rows] - f[1][rows]
         return float(r @ r)
 
-    a, b = np.log(resolution * 0.6), np.log(resolution * 1.6)
-    g = (np.sqrt(5) - 1) / 2
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = cost(c), cost(d)
-    for _ in range(10):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = cost(c)
+    return float(np.exp(_parabolic_minimum(cost, float(np.log(resolution)), lo=float(np.log(resolution * 0.6)),
+                                           hi=float(np.log(resolution * 1.6)))))
+
+
+def _parabolic_minimum(f: Callable[[float], float], u0: float, *, lo: float, hi: float, step: float = 0.15,
+                       tol: float = 0.004, max_evals: int = 12) -> float:
+    """Minimum of a smooth one-dimensional ``f`` near ``u0`` within ``[lo, hi]``.
+
+    Three points ``step`` apart around ``u0``, walked downhill until they bracket the
+    minimum (or reach an end of the interval), then successive parabolic interpolation
+    inside the bracket until a step is below ``tol``. A cost that is a smooth valley in
+    log R is found in five to seven evaluations (golden-section search took twelve for
+    the same 0.4 % precision).
+    """
+    seen: dict[float, float] = {}
+
+    def at(u: float) -> float:
+        u = min(max(u, lo), hi)
+        if u not in seen:
+            seen[u] = f(u)
+        return u
+
+    pts = sorted({at(u0), at(u0 - step), at(u0 + step)})  # u0 first: it wins ties
+    while len(seen) < max_evals:  # walk until the middle point is the lowest
+        best = min(pts, key=seen.__getitem__)
+        if best == pts[0] and pts[0] > lo:
+            pts = sorted({at(pts[0] - step), pts[0], pts[1]})
+        elif best == pts[-1] and pts[-1] < hi:
+            pts = sorted({pts[-2], pts[-1], at(pts[-1] + step)})
         else:
-            a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = cost(d)
-    return float(np.exp((a + b) / 2))
+            break
+    if len(pts) < 3:
+        return min(pts, key=seen.__getitem__)
+    a, m, b = pts
+    while len(seen) < max_evals:
+        fa, fm, fb = seen[a], seen[m], seen[b]
+        if not fm <= min(fa, fb):  # the minimum is at an end of the interval
+            break
+        num = (m - a) ** 2 * (fm - fb) - (m - b) ** 2 * (fm - fa)
+        den = (m - a) * (fm - fb) - (m - b) * (fm - fa)
+        if den == 0:
+            break
+        v = m - 0.5 * num / den  # vertex of the parabola through the three points
+        if not a < v < b or v in seen:
+            break
+        at(v)
+        if abs(v - m) < tol:
+            break
+        # Keep the lowest point in the middle of the bracket.
+        if seen[v] <= fm:
+            a, m, b = (m, v, b) if v > m else (a, v, m)
+        elif v > m:
+            b = v
+        else:
+            a = v
+    return min(seen, key=seen.__getitem__)
 
 
 def _fit_only(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],

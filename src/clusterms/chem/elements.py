@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
@@ -126,6 +125,8 @@ def _load() -> dict[str, object]:
     data["fingerprint"] = key
     try:  # best effort: a read-only home only costs speed
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".elements-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)

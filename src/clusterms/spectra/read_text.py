@@ -377,6 +377,34 @@ def _column_names(line: str, layout: _Layout) -> tuple[str, str] | None:
 _Parsed = tuple[NDArray[np.float64], NDArray[np.float64], Sequence[int] | None, list[str]]
 
 
+_CHUNK_CHARS = 1 << 22  # split and convert ~4 MB at a time: bounded temporary lists
+
+
+def _numbers(text: str) -> NDArray[np.float64]:
+    """All whitespace-separated numbers of ``text``, in order.
+
+    fastnumbers (fast_float) converts the tokens about four times faster than
+    ``np.fromstring`` (C ``strtod``), with the same correctly rounded results; the text is
+    split in chunks at line ends so the temporary token lists stay small. Raises
+    ``ValueError`` at the first token that is not a number.
+    """
+    from fastnumbers import try_array
+
+    parts = []
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + _CHUNK_CHARS)
+        if end < n:
+            nl = text.find("\n", end)
+            end = n if nl < 0 else nl + 1
+        tokens = text[start:end].split()
+        values = np.empty(len(tokens), dtype=np.float64)
+        try_array(tokens, values)  # ValueError at a token that is not a number
+        parts.append(values)
+        start = end
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def _parse_fast(body: str, layout: _Layout, first_line: int) -> _Parsed | None:
     """Bulk parse of the block; ``None`` when it does not hold (then parse line by line)."""
     norm = body.replace(",", ".") if layout.decimal == "," else body
@@ -393,7 +421,7 @@ def _parse_fast(body: str, layout: _Layout, first_line: int) -> _Parsed | None:
         warnings.simplefilter("error", DeprecationWarning)
         try:
             if layout.simple:
-                flat = np.fromstring(norm, dtype=np.float64, sep=" ")
+                flat = _numbers(norm)
                 if flat.size != lines * layout.nfields:
                     # Blank lines are skipped by the parser; count them only when needed.
                     # (A blank line balanced by a row with nfields extra numbers would

@@ -22,19 +22,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
-from clusterms.spectra.read_mzml import (
-    ScanRecord,
-    instrument_from_header,
-    iter_mzml,
-    iter_mzxml,
-    quiet_pyteomics,
-)
 from clusterms.spectra.read_text import parse_text
 from clusterms.spectra.scan_combine import Cleaning, clean, combine, describe_scans
 from clusterms.spectra.scan_select import (
@@ -47,6 +40,9 @@ from clusterms.spectra.scan_select import (
     pick_targets,
 )
 from clusterms.spectra.spectrum import Spectrum
+
+if TYPE_CHECKING:  # the mzML/mzXML readers (pyteomics, lxml) load only for those files
+    from clusterms.spectra.read_mzml import ScanRecord
 
 __all__ = ["read_spectra", "read_spectrum"]
 
@@ -343,12 +339,16 @@ def _base_metadata(source: _Source) -> dict[str, Any]:
 
 
 def _records(source: _Source, stream: IO[bytes]) -> Iterator[ScanRecord]:
+    from clusterms.spectra.read_mzml import iter_mzml, iter_mzxml
+
     if source.kind == "mzML":
         return iter_mzml(stream, name=source.name)
     return iter_mzxml(stream, name=source.name)
 
 
 def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Spectrum:
+    from clusterms.spectra.read_mzml import instrument_from_header, quiet_pyteomics
+
     with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
         if request.targets is not None:
             chosen = pick_targets(_records(source, stream), request, source.name)
@@ -395,6 +395,8 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
 
 
 def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> list[Spectrum]:
+    from clusterms.spectra.read_mzml import instrument_from_header, quiet_pyteomics
+
     spectra: list[Spectrum] = []
     cleanings = []
     total = 0

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["unique_sorted"]
+__all__ = ["median", "quantile", "unique_sorted"]
 
 
 def unique_sorted(a: NDArray[Any], /) -> NDArray[Any]:
@@ -23,3 +23,28 @@ def unique_sorted(a: NDArray[Any], /) -> NDArray[Any]:
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
     return s[keep]
+
+
+def median(a: NDArray[Any], /) -> float:
+    """Median of all values of ``a`` (NaN if empty or if any value is NaN), as ``np.median``.
+
+    ``np.median`` and ``np.quantile`` import ``numpy.ma`` on first use (about 15 ms of every
+    command-line run); a partition does the same work.
+    """
+    return quantile(a, 0.5)
+
+
+def quantile(a: NDArray[Any], q: float, /) -> float:
+    """The ``q`` quantile of all values of ``a`` with linear interpolation (numpy's default)."""
+    v = np.asarray(a, dtype=np.float64).ravel()
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile must be in [0, 1], got {q!r}")
+    if v.size == 0 or np.isnan(v).any():
+        return float("nan")
+    pos = q * (v.size - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, v.size - 1)
+    part = np.partition(v, [lo, hi]) if hi != lo else np.partition(v, lo)
+    low, high, t = float(part[lo]), float(part[hi]), pos - lo
+    # numpy's lerp: exact at both ends, monotonic in t
+    return high - (high - low) * (1.0 - t) if t >= 0.5 else low + (high - low) * t

@@ -847,3 +847,15 @@ def test_profile_grids_shifted_by_a_hair_are_merged() -> None:
     mz, total = combine([a, b], mode="profile", how="sum")
     assert mz.size == grid.size  # not 2002 points
     np.testing.assert_allclose(total, 2 * signal, atol=1e-6)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 16])
+def test_bulk_numbers_are_the_same_whatever_the_chunk_size(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from clusterms.spectra import read_text
+
+    text = "1603.25\t1200.5\n1604.25 100\n\n-3e2\t.5\n7\t8"  # last line without a newline
+    monkeypatch.setattr(read_text, "_CHUNK_CHARS", chunk)
+    got = read_text._numbers(text)
+    np.testing.assert_array_equal(got, [1603.25, 1200.5, 1604.25, 100.0, -300.0, 0.5, 7.0, 8.0])
+    with pytest.raises(ValueError):
+        read_text._numbers(text.replace("100", "1O0"))

@@ -20,17 +20,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import quantile
 from clusterms.assign.candidates import ENVELOPE_COVERAGE
 from clusterms.assign.fit import Column, build_columns, column_metrics, fit_regions, screen
 from clusterms.chem.ion import Ion
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
 from clusterms.isotopes.engine import composition_envelopes
 from clusterms.spectra.spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from clusterms.spectra.peaks import PeakList
 
 __all__ = ["AssignResult", "AssignSettings", "Assignment", "Unassigned", "assign_spectrum"]
 
@@ -170,9 +174,11 @@ class AssignResult:
 
 
 # 1. Preparation --------------------------------------------------------------------------
-def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, float, str, float]:
+def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, float, str, float, PeakList | None]:
+    """Baseline-corrected spectrum, resolving power (and where it came from), noise level,
+    and the peaks at SNR >= 10 (profile data; used for the resolution and the calibration)."""
     from clusterms.spectra.noise import noise_level
-    from clusterms.spectra.peaks import estimate_resolution
+    from clusterms.spectra.peaks import estimate_resolution, pick_peaks
 
     if len(spectrum) < 10:
         raise InputFileError(f"the spectrum has only {len(spectrum)} points: nothing to assign")
@@ -194,8 +200,10 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
         from clusterms.spectra.baseline import baseline
 
         spectrum = baseline(spectrum)
+    noise = float(noise_level(spectrum))
+    peaks = pick_peaks(spectrum, min_snr=10.0, noise=noise) if noise > 0 else None
     if not res:
-        res = float(estimate_resolution(spectrum))
+        res = float(estimate_resolution(spectrum, peaks=peaks))
         source = "estimated"
         if not (np.isfinite(res) and res > 0):  # no resolved peak to measure: fall back, say so
             import warnings
@@ -203,8 +211,7 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
             warnings.warn("could not estimate the resolving power (no resolved peaks); using 20000 "
                           "(set --resolution)", ClustermsWarning, stacklevel=3)
             res, source = 20_000.0, "default"
-    noise = float(noise_level(spectrum))
-    return spectrum, res, source, noise
+    return spectrum, res, source, noise, peaks
 
 
 def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
@@ -229,18 +236,14 @@ def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
 
 
 def _histogram_offset(
-    spectrum: Spectrum,
+    peaks: PeakList | None,
     envs: list[tuple[FloatArray, FloatArray]],
     keep: NDArray[np.bool_],
     *,
-    noise: float,
     search_ppm: float,
 ) -> float:
-    """Calibration offset (ppm) where the candidates' isotope combs best meet the data."""
-    from clusterms.spectra.peaks import pick_peaks
-
-    peaks = pick_peaks(spectrum, min_snr=10.0, noise=noise)
-    if len(peaks) < 3 or not keep.any():
+    """Calibration offset (ppm) where the candidates' isotope combs best meet the peaks."""
+    if peaks is None or len(peaks) < 3 or not keep.any():
         return 0.0
     obs = peaks.centroid_mz
     w_obs = peaks.height
@@ -479,12 +482,14 @@ def _decoys(envs: list[tuple[FloatArray, FloatArray]], charges: Sequence[int], i
     A half-integer shift puts the decoy's isotope peaks between those of real species, so a
     decoy is only accepted where the acceptance rules are too loose for the resolution.
     """
-    rng = np.random.default_rng(seed)
+    import random  # the standard library's generator: numpy.random costs 20 ms to import
+
+    rng = random.Random(seed)
     out = []
     for i in idx:
         mz, prob = envs[int(i)]
         z = max(abs(charges[int(i)]), 1)
-        shift = (rng.integers(3, 10) + 0.5) * rng.choice([-1.0, 1.0]) / z
+        shift = (rng.randint(3, 9) + 0.5) * rng.choice((-1.0, 1.0)) / z
         out.append((mz + shift, prob))
     return out
 
@@ -535,11 +540,11 @@ def assign_spectrum(
     if not candidates:
         raise OptionError("the candidate space is empty: give --reactant or --species")
     say("preparing spectrum")
-    spec, resolution, res_source, noise = _prepare(spectrum, settings)
+    spec, resolution, res_source, noise, peaks = _prepare(spectrum, settings)
     x_raw = spec.mz
     y = np.maximum(spec.intensity, 0.0)
     if noise <= 0:
-        noise = max(float(np.percentile(y[y > 0], 5)) if (y > 0).any() else 1.0, 1e-12)
+        noise = max(float(quantile(y[y > 0], 0.05)) if (y > 0).any() else 1.0, 1e-12)
     ions = [c.ion for c in candidates]
     names = [c.ion.notation for c in candidates]
     lo, hi = float(x_raw[0]), float(x_raw[-1])
@@ -550,7 +555,11 @@ def assign_spectrum(
     say("calibrating")
     loose = screen(x_raw, y, envs, resolution=resolution, limit=limit,
                    tolerance_ppm=settings.search_ppm) & inside
-    offset = _histogram_offset(spec, envs, loose, noise=noise, search_ppm=settings.search_ppm)
+    if peaks is None:  # centroid input broadened to a profile, or no noise measured
+        from clusterms.spectra.peaks import pick_peaks
+
+        peaks = pick_peaks(spec, min_snr=10.0, noise=noise)
+    offset = _histogram_offset(peaks, envs, loose, search_ppm=settings.search_ppm)
     from clusterms.spectra.calibration import Calibration
 
     cal = Calibration(ppm_offset=offset)

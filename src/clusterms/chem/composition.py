@@ -85,20 +85,33 @@ class Composition(Mapping[str, int]):
     def __hash__(self) -> int:
         return hash(self._items)
 
+    @classmethod
+    def _trusted(cls, counts: dict[str, int]) -> Composition:
+        """From counts of known elements with int values (arithmetic on compositions)."""
+        new = cls.__new__(cls)
+        new._items = tuple(sorted((s, n) for s, n in counts.items() if n != 0))
+        return new
+
     def __add__(self, other: Composition) -> Composition:
         if not isinstance(other, Composition):
             return NotImplemented
-        return Composition(self._items + other._items)
+        acc = dict(self._items)
+        for s, n in other._items:
+            acc[s] = acc.get(s, 0) + n
+        return Composition._trusted(acc)
 
     def __sub__(self, other: Composition) -> Composition:
         if not isinstance(other, Composition):
             return NotImplemented
-        return Composition(self._items + tuple((s, -n) for s, n in other._items))
+        acc = dict(self._items)
+        for s, n in other._items:
+            acc[s] = acc.get(s, 0) - n
+        return Composition._trusted(acc)
 
     def __mul__(self, k: int) -> Composition:
         if isinstance(k, bool) or not isinstance(k, int):
             return NotImplemented
-        return Composition(tuple((s, n * k) for s, n in self._items))
+        return Composition._trusted({s: n * k for s, n in self._items})
 
     __rmul__ = __mul__
 

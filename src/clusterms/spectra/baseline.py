@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import median
 from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.spectrum import Spectrum
 
@@ -74,7 +75,7 @@ def estimate_baseline(spectrum: Spectrum, /, *, method: str = "snip", window_mz:
     span = float(mz[-1] - mz[0])
     width = max(window / _BINS_PER_WINDOW, span / _MAX_BINS)
     if span <= 0 or width <= 0:
-        return np.full(mz.size, float(np.median(y)))
+        return np.full(mz.size, float(median(y)))
     knots, medians = _bin_medians(mz, y, width)
     if method == "snip":
         background = _snip(medians, max(1, round(window / width)))
@@ -190,5 +191,5 @@ def _line(values: NDArray[np.float64]) -> tuple[float, float]:
     if values.size < 2:
         return float(values[0]), 0.0
     i, j = np.triu_indices(values.size, k=1)
-    slope = float(np.median((values[j] - values[i]) / (j - i)))
-    return float(np.median(values - slope * np.arange(values.size))), slope
+    slope = float(median((values[j] - values[i]) / (j - i)))
+    return float(median(values - slope * np.arange(values.size))), slope

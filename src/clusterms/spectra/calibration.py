@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from clusterms._arrays import unique_sorted
+from clusterms._arrays import median, unique_sorted
 from clusterms.errors import OptionError
 from clusterms.spectra import _checks
 from clusterms.spectra.spectrum import Spectrum
@@ -204,5 +204,5 @@ def _theil_sen(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.flo
     i, j = np.triu_indices(xs.size, k=1)
     dx = xs[j] - xs[i]
     keep = dx != 0
-    slope = float(np.median((ys[j] - ys[i])[keep] / dx[keep])) if keep.any() else 0.0
-    return np.array([float(np.median(y - slope * x)), slope])
+    slope = float(median((ys[j] - ys[i])[keep] / dx[keep])) if keep.any() else 0.0
+    return np.array([float(median(y - slope * x)), slope])

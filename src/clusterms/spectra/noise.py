@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import median, quantile
 from clusterms.spectra import _checks
 from clusterms.spectra.spectrum import Spectrum
 
@@ -62,22 +63,22 @@ def noise_floor_and_level(spectrum: Spectrum, /) -> tuple[float, float]:
         return 0.0, 0.0
     if spectrum.mode == "centroid":
         positive = y[y > 0]
-        return 0.0, float(np.median(positive)) if positive.size else 0.0
+        return 0.0, float(median(positive)) if positive.size else 0.0
     spread, level, size = _block_spread(y)
     active = spread > 0
     if not active.any():
-        return float(np.median(level)), 0.0
+        return float(median(level)), 0.0
     spread, level = spread[active], level[active]
     # Relative scatter of one block's spread when the block is pure noise (measured by
     # simulation: 1.8 / sqrt(points)). The 10th percentile of the blocks, unbiased with it,
     # estimates sigma from the quietest blocks; every block within 2.5 scatters of that is
     # taken as quiet, and their median is the answer.
     scatter = 1.8 / np.sqrt(size)
-    sigma0 = np.quantile(spread, _QUIET_QUANTILE) / max(1.0 - 1.28 * scatter, 0.5)
+    sigma0 = quantile(spread, _QUIET_QUANTILE) / max(1.0 - 1.28 * scatter, 0.5)
     quiet = spread <= sigma0 * (1.0 + 2.5 * scatter)
     if not quiet.any():
-        return float(np.median(level)), float(sigma0)
-    return float(np.median(level[quiet])), float(np.median(spread[quiet]))
+        return float(median(level)), float(sigma0)
+    return float(median(level[quiet])), float(median(spread[quiet]))
 
 
 def _block_spread(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import median
+from clusterms.errors import OptionError
 from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.noise import noise_floor_and_level
 from clusterms.spectra.spectrum import Polarity, Spectrum
@@ -95,6 +97,14 @@ class PeakList:
 
     def __len__(self) -> int:
         return int(self.centroid_mz.size)
+
+    def select(self, keep: NDArray[np.bool_], /) -> PeakList:
+        """The peaks where ``keep`` (a boolean array, one value per peak) is true."""
+        mask = np.asarray(keep)
+        if mask.dtype != np.bool_ or mask.shape != (len(self),):
+            raise OptionError(f"select needs {len(self)} booleans, got an array of {mask.dtype} {mask.shape}")
+        arrays = {name: getattr(self, name)[mask] for name in _ARRAY_FIELDS}
+        return PeakList(**arrays, noise=self.noise, polarity=self.polarity, floor=self.floor)
 
 
 def pick_peaks(
@@ -182,7 +192,7 @@ def centroid(
     return spectrum.replace(mz=peaks.centroid_mz, intensity=values, mode="centroid")
 
 
-def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0) -> float:
+def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0, peaks: PeakList | None = None) -> float:
     """Resolving power m/z / FWHM of the instrument, from the spectrum's own peaks.
 
     The median of m/z / FWHM over the stronger half of the peaks that are resolved
@@ -195,6 +205,9 @@ def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0) -> floa
         A baseline-corrected profile spectrum.
     min_snr
         Minimum signal-to-noise ratio of the peaks used (> 0).
+    peaks
+        The spectrum's peaks when they were picked already (with a threshold at or below
+        ``min_snr``); those reaching ``min_snr`` are used instead of picking again.
 
     Returns
     -------
@@ -204,7 +217,12 @@ def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0) -> floa
     snr_min = _checks.positive("min_snr", min_snr)
     if isinstance(spectrum, Spectrum) and spectrum.mode == "centroid":
         return math.nan
-    peaks = pick_peaks(spectrum, min_snr=snr_min)
+    if peaks is None:
+        peaks = pick_peaks(spectrum, min_snr=snr_min)
+    elif not isinstance(peaks, PeakList):
+        raise OptionError(f"peaks must be a PeakList, got {type(peaks).__name__}")
+    else:
+        peaks = peaks.select(peaks.snr >= snr_min)
     if len(peaks) == 0:
         return math.nan
     mz = spectrum.mz
@@ -213,9 +231,9 @@ def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0) -> floa
     if not ok.any():
         return math.nan
     height = peaks.height[ok]
-    strong = height >= np.median(height)
+    strong = height >= median(height)
     power = peaks.centroid_mz[ok][strong] / peaks.fwhm[ok][strong]
-    return float(np.median(power))
+    return float(median(power))
 
 
 def _empty(sigma: float, polarity: Polarity) -> PeakList:

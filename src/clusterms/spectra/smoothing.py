@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from clusterms._arrays import median
 from clusterms.errors import OptionError
 from clusterms.spectra import _checks
 from clusterms.spectra.spectrum import Spectrum
@@ -102,7 +103,7 @@ def _spacing(mz: NDArray[np.float64], start: int, stop: int) -> float:
     """Median positive sampling interval around a block (0 when there is none)."""
     d = np.diff(mz[max(0, start - 1) : min(mz.size, stop + 1)])
     d = d[d > 0]
-    return float(np.median(d)) if d.size else 0.0
+    return float(median(d)) if d.size else 0.0
 
 
 def _points(steps: NDArray[np.float64], width: float) -> NDArray[np.float64]:

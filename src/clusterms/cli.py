@@ -321,9 +321,9 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     for u in result.unassigned:
         uw.writerow([f"{u.mz:.4f}", u.charge, f"{u.intensity:.6g}"])
     say("writing the report")
-    from clusterms.report.html import assignment_report
+    from clusterms.report.html import assignment_report_bytes
 
-    report = assignment_report(title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
+    report = assignment_report_bytes(title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
                                settings={**params["settings"], "reactants": ", ".join(params["reactants"])},
                                result=result, metadata=dict(spectrum.metadata))
     with atomic_directory(out, force=args.force) as tmp:
@@ -331,7 +331,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         (tmp / "unassigned.csv").write_text(ubuf.getvalue(), encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, default=str) + "\n",
                                          encoding="utf-8")
-        (tmp / "report.html").write_text(report, encoding="utf-8")
+        (tmp / "report.html").write_bytes(report)
     say(f"done: {len(result.assignments)} species assigned, {len(result.unassigned)} unassigned "
         f"envelopes -> {out}/")
     if not args.quiet:

@@ -122,3 +122,17 @@ def test_chromium_draws_every_figure_with_its_data(report: Path, tmp_path: Path)
             assert got["first"] == x[0] and got["last"] == x[-1]
             assert got["top"] == pytest.approx(float(y.max()), rel=1e-6)
             assert got["at"] == x[np.argmax(y)]
+
+
+def test_text_and_bytes_reports_are_the_same_document() -> None:
+    from clusterms.assign import build_space, finalise_space
+    from clusterms.assign.pipeline import AssignSettings, assign_spectrum
+    from clusterms.report.html import assignment_report, assignment_report_bytes
+
+    ion = Ion.parse("[Ag29(BDT)12]3-")
+    spec = simulate_spectrum({ion: 1.0}, resolution=20_000, mz_range=(1590.0, 1620.0), noise=0.01, seed=5)
+    result = assign_spectrum(spec, finalise_space(build_space([ion])), settings=AssignSettings())
+    kw = {"title": "t <b>", "source": "s.mzML", "settings": {"snr": 3}, "result": result, "metadata": {"k": "v"}}
+    text = assignment_report(**kw)
+    assert assignment_report_bytes(**kw) == text.encode("utf-8")
+    assert text.count("<script>") == 2 and "t &lt;b&gt;" in text

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from clusterms.errors import InputFileError, OptionError
-from clusterms.spectra.read_mzml import Mode, ScanRecord
+
+if TYPE_CHECKING:  # the mzML reader module loads only when an mzML file is read
+    from clusterms.spectra.read_mzml import Mode, ScanRecord
 
 __all__ = [
     "ScanKey",

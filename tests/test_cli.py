@@ -14,6 +14,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -299,3 +302,33 @@ def test_no_network_at_run_time(tmp_path, monkeypatch) -> None:
     ok(["peaks", "s.mzML", "--json"], tmp_path)
     ok(["assign", "s.mzML", "--reactant", "Ag@I", "--mz-range", "1590", "1620", "--out", "out", "--quiet"], tmp_path)
     ok(["pattern", AG_I, "--fine", "--json"], tmp_path)
+
+
+# The console script ends with os._exit once its streams are flushed: check in real processes
+# that nothing written is lost and exit codes survive.
+def _console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from clusterms.cli import entry; sys.argv = ['clusterms', *sys.argv[1:]]; entry()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("env", [None, {"CLUSTERMS_FULL_EXIT": "1"}], ids=["fast exit", "full exit"])
+def test_console_script_output_and_exit_codes(env: dict[str, str] | None) -> None:
+    ok = _console("pattern", "[Ag29(BDT)12]3-", "--fine", "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    (data,) = json.loads(ok.stdout)  # the whole (large) document arrived
+    assert len(data["peaks"]) > 1000 and ok.stderr == ""
+    bad = _console("mass", "[Ag29(BDT)12", env=env)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1
+
+
+def test_console_script_into_a_closed_pipe() -> None:
+    code = "import sys; from clusterms.cli import entry; sys.argv = ['clusterms', *sys.argv[1:]]; entry()"
+    with subprocess.Popen([sys.executable, "-c", code, "pattern", "[Ag29(BDT)12]3-", "--fine"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"[Ag29(BDT)12]3-")
+        proc.stdout.close()  # like `| head -1`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) in (0, 1, 141) and "Traceback" not in err

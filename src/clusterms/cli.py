@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -565,5 +566,23 @@ def _flush_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    Once the command has returned, every output file is closed (they are written through
+    context managers) and only the interpreter's teardown is left: unloading numpy and
+    the other modules object by object, 50-80 ms that change nothing for the user. The
+    process therefore flushes its streams and ends at once. ``CLUSTERMS_FULL_EXIT=1``
+    keeps the normal teardown (for tools that hook interpreter exit, such as coverage).
+    """
+    code = main()
+    if os.environ.get("CLUSTERMS_FULL_EXIT"):
+        sys.exit(code)
+    import logging
+
+    logging.shutdown()  # flush any log handlers
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to say
+            pass
+    os._exit(code)

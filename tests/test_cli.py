@@ -318,6 +318,8 @@ def test_console_script_output_and_exit_codes(env: dict[str, str] | None) -> Non
     assert ok.returncode == 0, ok.stderr
     (data,) = json.loads(ok.stdout)  # the whole (large) document arrived
     assert len(data["peaks"]) > 1000 and ok.stderr == ""
+    small = _console("mass", "[Ag29(BDT)12]3-", env=env)  # stays in the stdout buffer until flushed
+    assert small.returncode == 0 and "C72H48Ag29S24" in small.stdout and small.stdout.endswith("closed\n")
     bad = _console("mass", "[Ag29(BDT)12", env=env)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1

@@ -308,8 +308,9 @@ def test_no_network_at_run_time(tmp_path, monkeypatch) -> None:
 # that nothing written is lost and exit codes survive.
 def _console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     code = "import sys; from clusterms.cli import entry; sys.argv = ['clusterms', *sys.argv[1:]]; entry()"
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as users run it
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+                          env={**base, **(env or {})})
 
 
 @pytest.mark.parametrize("env", [None, {"CLUSTERMS_FULL_EXIT": "1"}], ids=["fast exit", "full exit"])

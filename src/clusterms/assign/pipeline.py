@@ -281,9 +281,36 @@ class _Fitted:
     shift_se: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
+class _ColumnCache:
+    """Theoretical profiles already built on the current axis at the current resolution.
+
+    A fit of the screened candidates, the refit of the accepted ones, the parsimony step,
+    the final fit and the ambiguity check all need the same columns; each is built once
+    per (axis, resolving power).
+    """
+
+    def __init__(self, envs: list[tuple[FloatArray, FloatArray]]) -> None:
+        self.envs = envs
+        self.x: FloatArray | None = None
+        self.resolution = 0.0
+        self.cols: dict[int, Column | None] = {}
+
+    def get(self, x: FloatArray, idx: NDArray[np.intp], resolution: float) -> list[Column]:
+        if x is not self.x or resolution != self.resolution:
+            self.x, self.resolution, self.cols = x, resolution, {}
+        wanted = [int(i) for i in idx]
+        missing = [i for i in wanted if i not in self.cols]
+        if missing:
+            built = {c.index: c for c in build_columns(x, self.envs, np.array(missing, dtype=np.intp),
+                                                       resolution=resolution)}
+            for i in missing:
+                self.cols[i] = built.get(i)  # None: the envelope misses the axis
+        return [c for c in (self.cols[i] for i in wanted) if c is not None]
+
+
 def _fit(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
-         idx: NDArray[np.intp], resolution: float) -> _Fitted:
-    cols = build_columns(x, envs, idx, resolution=resolution)
+         idx: NDArray[np.intp], resolution: float, cache: _ColumnCache | None = None) -> _Fitted:
+    cols = cache.get(x, idx, resolution) if cache is not None else build_columns(x, envs, idx, resolution=resolution)
     res = fit_regions(x, y, cols)
     score = np.zeros(len(cols))
     shift = np.zeros(len(cols))
@@ -415,7 +442,7 @@ def _fit_only(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatAr
 
 def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
                idx: NDArray[np.intp], priority: Sequence[int], resolution: float,
-               kappa: float = 5.0) -> NDArray[np.intp]:
+               kappa: float = 5.0, cache: _ColumnCache | None = None) -> NDArray[np.intp]:
     """Drop accepted species the others explain equally well (backward elimination).
 
     Near-collinear profiles (a species, its protonated forms, near-isobaric compositions)
@@ -428,7 +455,9 @@ def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatA
     keep = list(int(i) for i in idx)
     if len(keep) < 2:
         return idx
-    cols = build_columns(x, envs, np.array(keep, dtype=np.intp), resolution=resolution)
+    wanted = np.array(keep, dtype=np.intp)
+    cols = cache.get(x, wanted, resolution) if cache is not None else build_columns(x, envs, wanted,
+                                                                                   resolution=resolution)
     by_index = {c.index: c for c in cols}
 
     def overlapping(i: int, pool: list[int]) -> list[int]:
@@ -565,17 +594,18 @@ def assign_spectrum(
     cal = Calibration(ppm_offset=offset)
     x_cal = cal.apply(x_raw)
     fitted: _Fitted | None = None
+    columns = _ColumnCache(envs)
     ok = np.zeros(0, dtype=bool)
     for it in range(3):
         say(f"fitting (pass {it + 1})")
         keep = screen(x_cal, y, envs, resolution=resolution, limit=limit,
                       tolerance_ppm=5.0 if it else 10.0) & inside
         idx = np.nonzero(keep)[0]
-        fitted = _fit(x_cal, y, envs, idx, resolution)
+        fitted = _fit(x_cal, y, envs, idx, resolution, columns)
         ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
         # Refit with the accepted species only: rejected crumbs must not hold signal.
         idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
-        fitted = _fit(x_cal, y, envs, idx, resolution)
+        fitted = _fit(x_cal, y, envs, idx, resolution, columns)
         ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
         if it == 2:
             break
@@ -598,13 +628,13 @@ def assign_spectrum(
     idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
     say("checking near-collinear species")
     priority = [_priority(c) for c in candidates]
-    idx = _parsimony(x_cal, y, envs, idx, priority, resolution)
-    final = _fit(x_cal, y, envs, idx, resolution)
+    idx = _parsimony(x_cal, y, envs, idx, priority, resolution, cache=columns)
+    final = _fit(x_cal, y, envs, idx, resolution, columns)
     ok = _accepted(final, envs, settings, noise, ppm_ok=True)
     say("scoring")
     # Ambiguity is judged among all screened candidates at the final calibration.
     keep = screen(x_cal, y, envs, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
-    screened_cols = build_columns(x_cal, envs, np.nonzero(keep)[0], resolution=resolution)
+    screened_cols = columns.get(x_cal, np.nonzero(keep)[0], resolution)
     amb_view = _Fitted(screened_cols, np.zeros(len(screened_cols)), final.model,
                        np.zeros(len(screened_cols)), np.zeros(len(screened_cols)), np.zeros(len(screened_cols)))
     pos_in_screened = {c.index: j for j, c in enumerate(screened_cols)}

@@ -65,10 +65,13 @@ class Calibration:
         1000.0
         """
         observed = np.asarray(mz, dtype=np.float64)
-        true = observed / (1.0 + self.ppm_error(observed) * 1e-6)
-        for _ in range(2):  # fixed point: the error is a function of the true m/z
-            true = observed / (1.0 + self.ppm_error(true) * 1e-6)
-        return true
+        # observed = a t^2 + b t with a = slope * 1e-9, b = 1 + offset * 1e-6: the positive
+        # root, in the form that stays exact as a -> 0 (no cancellation).
+        a = self.ppm_slope_per_kmz * 1e-9
+        b = 1.0 + self.ppm_offset * 1e-6
+        if a == 0.0:
+            return observed / b
+        return 2.0 * observed / (b + np.sqrt(b * b + 4.0 * a * observed))
 
     def apply_spectrum(self, spectrum: Spectrum, /) -> Spectrum:
         """A new spectrum with corrected m/z values (intensities untouched)."""

@@ -392,14 +392,18 @@ def _numbers(text: str) -> NDArray[np.float64]:
     """
     from fastnumbers import try_array
 
+    # ASCII text (nearly every export) is split as bytes: a memory copy to encode, then
+    # bytes.split is ~1.3x faster than str.split.
+    data: str | bytes = text.encode("ascii") if text.isascii() else text
+    newline: str | bytes = b"\n" if isinstance(data, bytes) else "\n"
     parts = []
-    start, n = 0, len(text)
+    start, n = 0, len(data)
     while start < n:
         end = min(n, start + _CHUNK_CHARS)
         if end < n:
-            nl = text.find("\n", end)
+            nl = data.find(newline, end)  # type: ignore[arg-type]
             end = n if nl < 0 else nl + 1
-        tokens = text[start:end].split()
+        tokens = data[start:end].split()
         values = np.empty(len(tokens), dtype=np.float64)
         try_array(tokens, values)  # ValueError at a token that is not a number
         parts.append(values)

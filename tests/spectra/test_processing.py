@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.integrate import trapezoid
 from synthetic_clusters import envelope as _envelope
 
-from clusterms.errors import ClustermsError, OptionError
+from clusterms.errors import ClustermsError, InputFileError, OptionError
 from clusterms.spectra import Spectrum
 from clusterms.spectra.processing import (
     Calibration,
@@ -511,3 +511,23 @@ def test_calibration_round_trip(offset, drift, seed):
     assert cal.ppm_offset == pytest.approx(offset, abs=1e-3)
     assert cal.ppm_slope_per_kmz == pytest.approx(drift, abs=1e-3)
     assert np.allclose(cal.apply(observed), theoretical, rtol=1e-10, atol=0)
+
+
+def test_spectrum_replace_keeps_values_immutable_and_checks_fields() -> None:
+    s = Spectrum([3.0, 1.0, 2.0], [30.0, 10.0, 20.0], mode="profile", polarity="negative", metadata={"a": 1})
+    y = np.array([1.0, 2.0, 3.0])
+    t = s.replace(intensity=y)
+    y[0] = 99.0  # the caller's array is copied, not kept
+    assert t.intensity.tolist() == [1.0, 2.0, 3.0] and not t.intensity.flags.writeable
+    assert t.mz is s.mz and (t.polarity, t.mode, dict(t.metadata)) == ("negative", "profile", {"a": 1})
+    assert s.intensity.tolist() == [10.0, 20.0, 30.0]
+    assert s.replace(intensity=[5, 6, 7], mode="centroid").mode == "centroid"
+    moved = s.replace(mz=[4.0, 5.0, 6.0])
+    assert moved.mz.tolist() == [4.0, 5.0, 6.0] and moved.intensity is not s.intensity
+    with pytest.raises(InputFileError, match="differ in length"):
+        s.replace(intensity=[1.0, 2.0])
+    with pytest.raises(InputFileError, match="mode"):
+        s.replace(intensity=[1.0, 2.0, 3.0], mode="bad")
+    for bad in ({"intensity": [1.0, 2.0, 3.0], "colour": 1}, {"colour": 1}):
+        with pytest.raises(TypeError, match="colour"):
+            s.replace(**bad)

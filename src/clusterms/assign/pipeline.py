@@ -524,12 +524,23 @@ def _decoys(envs: list[tuple[FloatArray, FloatArray]], charges: Sequence[int], i
 
 
 # 6. Unassigned envelopes -----------------------------------------------------------------
+_UNASSIGNED_MARGIN_MZ = 60.0  # wider than any isotope envelope around its apex (|z| >= 1)
+
+
 def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: float,
                 scale: float) -> list[Unassigned]:
     from clusterms.spectra.charge import detect_charges
     from clusterms.spectra.peaks import pick_peaks
 
-    res = spectrum.replace(mz=x, intensity=np.maximum(residual, 0.0))
+    threshold = max(10.0 * noise, 0.02 * scale)
+    # An envelope is reported when the residual at its apex reaches the threshold: where
+    # nothing does, nothing is left to find; otherwise look only around what does.
+    above = np.flatnonzero(residual >= threshold)
+    if above.size == 0:
+        return []
+    lo = int(np.searchsorted(x, x[above[0]] - _UNASSIGNED_MARGIN_MZ))
+    hi = int(np.searchsorted(x, x[above[-1]] + _UNASSIGNED_MARGIN_MZ, side="right"))
+    res = spectrum.replace(mz=x[lo:hi], intensity=np.maximum(residual[lo:hi], 0.0))
     try:
         peaks = pick_peaks(res, min_snr=5.0, noise=noise)
         envs = detect_charges(peaks) if len(peaks) >= 6 else []
@@ -539,7 +550,7 @@ def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: 
     out = []
     for e in envs:
         apex_h = float(np.interp(e.apex_mz, x, residual))
-        if apex_h >= max(10.0 * noise, 0.02 * scale):
+        if apex_h >= threshold:
             out.append(Unassigned(mz=float(e.apex_mz), charge=int(e.charge), intensity=float(e.intensity)))
     return out
 

@@ -58,13 +58,16 @@ class Spectrum:
         if mz.size and not np.all(mz[1:] >= mz[:-1]):
             order = np.argsort(mz, kind="stable")
             mz, inten = mz[order], inten[order]
+        self._check_labels()
+        object.__setattr__(self, "mz", _frozen(mz))
+        object.__setattr__(self, "intensity", _frozen(inten))
+        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+
+    def _check_labels(self) -> None:
         if self.polarity not in ("positive", "negative", None):
             raise InputFileError(f"polarity must be 'positive', 'negative' or None, got {self.polarity!r}")
         if self.mode not in ("profile", "centroid", None):
             raise InputFileError(f"mode must be 'profile', 'centroid' or None, got {self.mode!r}")
-        object.__setattr__(self, "mz", _frozen(mz))
-        object.__setattr__(self, "intensity", _frozen(inten))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
     def __len__(self) -> int:
         return int(self.mz.size)
@@ -77,12 +80,34 @@ class Spectrum:
         **changes: Any,
     ) -> Spectrum:
         """A new Spectrum with some fields replaced (the original is unchanged)."""
+        if mz is None and intensity is not None:
+            # Same axis: share the (read-only, sorted) m/z array instead of copying it.
+            inten = np.asarray(intensity, dtype=np.float64).ravel()
+            if inten.shape == self.mz.shape:
+                new = object.__new__(Spectrum)
+                polarity = changes.pop("polarity", self.polarity)
+                mode = changes.pop("mode", self.mode)
+                metadata = changes.pop("metadata", self.metadata)
+                if changes:
+                    raise TypeError(f"unknown Spectrum fields: {', '.join(sorted(changes))}")
+                for name, value in (("mz", self.mz), ("intensity", inten), ("polarity", polarity),
+                                    ("mode", mode), ("metadata", metadata)):
+                    object.__setattr__(new, name, value)
+                new._check_labels()
+                object.__setattr__(new, "intensity", _frozen(inten))
+                object.__setattr__(new, "metadata", MappingProxyType(dict(metadata)))
+                return new
+        polarity = changes.pop("polarity", self.polarity)
+        mode = changes.pop("mode", self.mode)
+        metadata = changes.pop("metadata", dict(self.metadata))
+        if changes:
+            raise TypeError(f"unknown Spectrum fields: {', '.join(sorted(changes))}")
         return Spectrum(
             mz=self.mz if mz is None else np.asarray(mz, dtype=np.float64),
             intensity=self.intensity if intensity is None else np.asarray(intensity, dtype=np.float64),
-            polarity=changes.pop("polarity", self.polarity),
-            mode=changes.pop("mode", self.mode),
-            metadata=changes.pop("metadata", dict(self.metadata)),
+            polarity=polarity,
+            mode=mode,
+            metadata=metadata,
         )
 
     def window(self, lo: float, hi: float) -> Spectrum:

@@ -577,9 +577,9 @@ def entry() -> None:
     code = main()
     if os.environ.get("CLUSTERMS_FULL_EXIT"):
         sys.exit(code)
-    import logging
-
-    logging.shutdown()  # flush any log handlers
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()  # flush any log handlers
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -17,7 +17,6 @@ Steps (each a plain function of the previous results):
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AssignResult", "AssignSettings", "Assignment", "Unassigned", "assign_spectrum"]
 
-log = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str], None]
 
@@ -545,7 +543,10 @@ def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: 
         peaks = pick_peaks(res, min_snr=5.0, noise=noise)
         envs = detect_charges(peaks) if len(peaks) >= 6 else []
     except Exception as exc:  # reporting leftovers must never sink the assignment
-        log.warning("unassigned-envelope detection failed: %s", exc)
+        import warnings
+
+        warnings.warn(f"unassigned envelopes were not searched: {type(exc).__name__}: {exc}",
+                      ClustermsWarning, stacklevel=2)
         return []
     out = []
     for e in envs:

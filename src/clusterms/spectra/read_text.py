@@ -392,18 +392,18 @@ def _numbers(text: str) -> NDArray[np.float64]:
     """
     from fastnumbers import try_array
 
-    # ASCII text (nearly every export) is split as bytes: a memory copy to encode, then
-    # bytes.split is ~1.3x faster than str.split.
-    data: str | bytes = text.encode("ascii") if text.isascii() else text
-    newline: str | bytes = b"\n" if isinstance(data, bytes) else "\n"
+    # ASCII text (nearly every export) is split as bytes, chunk by chunk: bytes.split is
+    # ~1.3x faster than str.split, and a 64 KiB chunk encodes in cache.
+    ascii_text = text.isascii()
     parts = []
-    start, n = 0, len(data)
+    start, n = 0, len(text)
     while start < n:
         end = min(n, start + _CHUNK_CHARS)
         if end < n:
-            nl = data.find(newline, end)  # type: ignore[arg-type]
+            nl = text.find("\n", end)
             end = n if nl < 0 else nl + 1
-        tokens = data[start:end].split()
+        chunk = text[start:end]
+        tokens = (chunk.encode("ascii") if ascii_text else chunk).split()
         values = np.empty(len(tokens), dtype=np.float64)
         try_array(tokens, values)  # ValueError at a token that is not a number
         parts.append(values)

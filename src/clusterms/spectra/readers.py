@@ -13,7 +13,6 @@ How scans are chosen and combined: :mod:`clusterms.spectra.scan_select` and
 from __future__ import annotations
 
 import gzip
-import logging
 import os
 import re
 import warnings
@@ -45,8 +44,6 @@ if TYPE_CHECKING:  # the mzML/mzXML readers (pyteomics, lxml) load only for thos
     from clusterms.spectra.read_mzml import ScanRecord
 
 __all__ = ["read_spectra", "read_spectrum"]
-
-log = logging.getLogger(__name__)
 
 Kind = Literal["mzML", "mzXML", "text"]
 PathLike = str | os.PathLike[str]
@@ -144,7 +141,6 @@ def read_spectrum(
         spectrum = _text_spectrum(source, polarity=request.polarity, notes=notes)
     else:
         spectrum = _xml_spectrum(source, request, notes)
-    log.debug("read %s (%s): %d points", source.path, source.kind, len(spectrum))
     for note in notes:
         warnings.warn(note, ClustermsWarning, stacklevel=2)
     return spectrum

@@ -204,6 +204,23 @@ def fit_regions(x: FloatArray, y: FloatArray, cols: list[Column]) -> FitResult:
     return FitResult(amplitude=amp, model=model, region_of=region_of)
 
 
+def _gradient(f: FloatArray, x: FloatArray) -> FloatArray:
+    """``np.gradient(f, x)`` (second order inside, first order at the ends) without its
+    per-call overhead, which dominated for the short profiles of one species."""
+    out = np.empty_like(f)
+    if f.size < 2:
+        out[:] = 0.0
+        return out
+    dx = np.diff(x)
+    out[0] = (f[1] - f[0]) / dx[0]
+    out[-1] = (f[-1] - f[-2]) / dx[-1]
+    if f.size > 2:
+        d1, d2 = dx[:-1], dx[1:]
+        out[1:-1] = (-d2 / (d1 * (d1 + d2)) * f[:-2] + (d2 - d1) / (d1 * d2) * f[1:-1]
+                     + d1 / (d2 * (d1 + d2)) * f[2:])
+    return out
+
+
 def column_metrics(
     x: FloatArray, y: FloatArray, col: Column, amplitude: float, model: FloatArray
 ) -> tuple[float, float, float]:
@@ -224,7 +241,7 @@ def column_metrics(
     rt, tt = r[mask], t[mask]
     denom = np.linalg.norm(rt) * np.linalg.norm(tt)
     score = float(max(0.0, rt @ tt / denom)) if denom > 0 else 0.0
-    dt = np.gradient(t, x[sl])
+    dt = _gradient(t, x[sl])
     g = dt[mask]
     gg = float(g @ g)
     if gg <= 0:

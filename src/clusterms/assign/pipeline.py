@@ -245,20 +245,21 @@ def _histogram_offset(
         return 0.0
     obs = peaks.centroid_mz
     w_obs = peaks.height
-    diffs, weights = [], []
-    for i in np.nonzero(keep)[0]:
-        mz, prob = envs[int(i)]
-        main = prob >= 0.3 * prob.max()
-        for m, p in zip(mz[main], prob[main], strict=True):
-            lo = np.searchsorted(obs, m * (1 - search_ppm * 1e-6))
-            hi = np.searchsorted(obs, m * (1 + search_ppm * 1e-6))
-            if hi > lo:
-                diffs.append((obs[lo:hi] - m) / m * 1e6)
-                weights.append(w_obs[lo:hi] * p)
-    if not diffs:
+    # Every main isotope peak of every kept candidate against every observed peak within
+    # search_ppm of it: (peak, observed) pairs in one vectorised pass.
+    mains = [(mz[prob >= 0.3 * prob.max()], prob[prob >= 0.3 * prob.max()])
+             for mz, prob in (envs[int(i)] for i in np.nonzero(keep)[0])]
+    m = np.concatenate([a for a, _ in mains])
+    p = np.concatenate([b for _, b in mains])
+    lo = np.searchsorted(obs, m * (1 - search_ppm * 1e-6))
+    hi = np.searchsorted(obs, m * (1 + search_ppm * 1e-6))
+    count = hi - lo
+    if not count.any():
         return 0.0
-    d = np.concatenate(diffs)
-    w = np.concatenate(weights)
+    pair = np.repeat(np.arange(m.size), count)
+    j = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count) + lo[pair]
+    d = (obs[j] - m[pair]) / m[pair] * 1e6
+    w = w_obs[j] * p[pair]
     edges = np.arange(-search_ppm, search_ppm + 0.25, 0.25)
     hist, _ = np.histogram(d, bins=edges, weights=w)
     kernel = np.exp(-0.5 * (np.arange(-12, 13) * 0.25 / 1.0) ** 2)

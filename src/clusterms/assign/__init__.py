@@ -1,5 +1,8 @@
 """Assignment: candidate spaces of cluster reactions and formula-range searches."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from clusterms.assign.candidates import (
     KINDS,
     Candidate,
@@ -8,13 +11,30 @@ from clusterms.assign.candidates import (
     candidates_table,
     finalise_space,
 )
-from clusterms.assign.search import SearchItem, parse_pattern, search_space
 from clusterms.assign.space_options import (
     add_space_arguments,
     candidates_from_args,
     options_from_args,
     parse_charges,
 )
+
+if TYPE_CHECKING:
+    from clusterms.assign.search import SearchItem, parse_pattern, search_space
+
+# The formula-range search loads when first used (it is not needed to build or assign a
+# reaction's space, and every module costs start-up time of the command line).
+_LAZY = {"SearchItem": "clusterms.assign.search", "parse_pattern": "clusterms.assign.search",
+         "search_space": "clusterms.assign.search"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clusterms.assign' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",

@@ -528,15 +528,15 @@ _UNASSIGNED_MARGIN_MZ = 60.0  # wider than any isotope envelope around its apex 
 
 def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: float,
                 scale: float) -> list[Unassigned]:
-    from clusterms.spectra.charge import detect_charges
-    from clusterms.spectra.peaks import pick_peaks
-
     threshold = max(10.0 * noise, 0.02 * scale)
     # An envelope is reported when the residual at its apex reaches the threshold: where
     # nothing does, nothing is left to find; otherwise look only around what does.
     above = np.flatnonzero(residual >= threshold)
     if above.size == 0:
         return []
+    from clusterms.spectra.charge import detect_charges
+    from clusterms.spectra.peaks import pick_peaks
+
     lo = int(np.searchsorted(x, x[above[0]] - _UNASSIGNED_MARGIN_MZ))
     hi = int(np.searchsorted(x, x[above[-1]] + _UNASSIGNED_MARGIN_MZ, side="right"))
     res = spectrum.replace(mz=x[lo:hi], intensity=np.maximum(residual[lo:hi], 0.0))

@@ -11,7 +11,6 @@ import math
 import re
 
 from clusterms.assign.candidates import Candidate, SpaceOptions, _collect_space, _polarity, finalise_space
-from clusterms.assign.search import search_space
 from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import LigandLibrary, default_library
 from clusterms.errors import NotationError, OptionError
@@ -168,6 +167,8 @@ def candidates_from_args(args: argparse.Namespace, library: LigandLibrary, /) ->
         charges = options.charges or DEFAULT_SEARCH_CHARGES
         if polarity > 0 and any(z < 0 for z in charges):
             raise OptionError("--charges: anion charges (3-) do not fit cationic reactants")
+        from clusterms.assign.search import search_space
+
         try:
             raw += search_space(pattern, charges=charges, polarity=polarity, library=library,
                                 mz_range=options.mz_range)

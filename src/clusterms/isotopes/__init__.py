@@ -1,8 +1,26 @@
 """Isotope envelopes (aggregated and fine) and profiles at a resolving power."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from clusterms.isotopes.engine import composition_envelope, composition_envelopes, fine_envelope
 from clusterms.isotopes.envelope import Envelope
-from clusterms.isotopes.profile import Profile, log_grid, peak_shapes, profile
+
+if TYPE_CHECKING:
+    from clusterms.isotopes.profile import Profile, log_grid, peak_shapes, profile
+
+# Profiles load when first used: assigning a profile spectrum does not need them, and
+# every module costs start-up time of the command line.
+_LAZY = {name: "clusterms.isotopes.profile" for name in ("Profile", "log_grid", "peak_shapes", "profile")}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clusterms.isotopes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Envelope",

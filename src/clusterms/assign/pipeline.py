@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -269,15 +269,14 @@ def _histogram_offset(
 
 
 # 4. Fit, metrics, acceptance -------------------------------------------------------------
-@dataclass
-class _Fitted:
+class _Fitted(NamedTuple):
     cols: list[Column]
     amp: FloatArray
     model: FloatArray
     score: FloatArray
     shift: FloatArray
     height: FloatArray
-    shift_se: FloatArray = field(default_factory=lambda: np.zeros(0))
+    shift_se: FloatArray = np.zeros(0)  # read only
 
 
 class _ColumnCache:

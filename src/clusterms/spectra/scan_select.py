@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -109,14 +109,16 @@ def _time_window(value: Any) -> tuple[float, float]:
     return lo, hi
 
 
-@dataclass
 class _Census:
     """What the file holds, for error messages when the request finds nothing."""
 
-    total: int = 0
-    levels: Counter[int | None] = field(default_factory=Counter)
-    polarities: Counter[str | None] = field(default_factory=Counter)
-    times: list[float] = field(default_factory=list)
+    __slots__ = ("levels", "polarities", "times", "total")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.levels: Counter[int | None] = Counter()
+        self.polarities: Counter[str | None] = Counter()
+        self.times: list[float] = []
 
 
 def pick_matching(

@@ -531,3 +531,13 @@ def test_spectrum_replace_keeps_values_immutable_and_checks_fields() -> None:
     for bad in ({"intensity": [1.0, 2.0, 3.0], "colour": 1}, {"colour": 1}):
         with pytest.raises(TypeError, match="colour"):
             s.replace(**bad)
+
+
+def test_spectrum_pickles() -> None:
+    import pickle
+
+    s = Spectrum([1.0, 2.0], [3.0, 4.0], polarity="negative", mode="profile", metadata={"scan": "1"})
+    t = pickle.loads(pickle.dumps(s))
+    assert t.mz.tolist() == [1.0, 2.0] and t.intensity.tolist() == [3.0, 4.0]
+    assert (t.polarity, t.mode, dict(t.metadata)) == ("negative", "profile", {"scan": "1"})
+    assert not t.mz.flags.writeable

@@ -63,6 +63,10 @@ class Spectrum:
         object.__setattr__(self, "intensity", _frozen(inten))
         object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (worker processes, caches): the metadata view is rebuilt from a dict.
+        return (Spectrum, (self.mz, self.intensity, self.polarity, self.mode, dict(self.metadata)))
+
     def _check_labels(self) -> None:
         if self.polarity not in ("positive", "negative", None):
             raise InputFileError(f"polarity must be 'positive', 'negative' or None, got {self.polarity!r}")

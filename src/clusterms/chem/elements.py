@@ -12,12 +12,12 @@ files. A change of either library rebuilds the cache; the cache is never the sou
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+
+from clusterms._cache import cached_json, fingerprint
 
 __all__ = [
     "Element",
@@ -79,22 +79,6 @@ def _source_files() -> list[Path]:
     return files
 
 
-def _fingerprint() -> str:
-    parts = [str(_CACHE_VERSION)]
-    for f in _source_files():
-        try:
-            st = f.stat()
-            parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
-        except OSError:
-            parts.append(f"{f}:missing")
-    return "|".join(parts)
-
-
-def _cache_path() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "clusterms" / "elements.json"
-
-
 def _read_sources() -> dict[str, object]:
     """Read the table from IsoSpecPy and the electron mass from scipy (slow imports)."""
     from IsoSpecPy import PeriodicTbl
@@ -113,27 +97,7 @@ def _read_sources() -> dict[str, object]:
 
 @cache
 def _load() -> dict[str, object]:
-    key = _fingerprint()
-    path = _cache_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("fingerprint") == key:
-            return dict(data)
-    except (OSError, ValueError):
-        pass
-    data = _read_sources()
-    data["fingerprint"] = key
-    try:  # best effort: a read-only home only costs speed
-        path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".elements-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return data
+    return cached_json("elements.json", fingerprint(_CACHE_VERSION, _source_files()), _read_sources)
 
 
 # Pseudo-elements of IsoSpecPy's table that are not chemical elements.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -10,9 +9,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from clusterms._cache import cached_json, fingerprint
 from clusterms.chem.composition import Composition
 from clusterms.chem.formula import parse_formula
 from clusterms.errors import InputFileError, NotationError, OptionError
+
+_CACHE_VERSION = 1  # bump when the cached form of the parsed library changes
 
 __all__ = [
     "Adduct",
@@ -182,9 +184,17 @@ def _parse_library(data: Mapping[str, Any], source: str) -> LigandLibrary:
 def default_library() -> LigandLibrary:
     """The library shipped with clusterms (``clusterms/data/ligands.toml``)."""
     # The package ships as files (src layout, wheel): a path beside this module, without
-    # importlib.resources and its zip support (7 ms of every start).
-    text = (Path(__file__).resolve().parent.parent / "data" / "ligands.toml").read_text(encoding="utf-8")
-    return _parse_library(tomllib.loads(text), "ligands.toml")
+    # importlib.resources and its zip support (7 ms of every start). The parsed TOML is kept
+    # as JSON in the user cache, keyed to the file (tomllib and the parse cost ~8 ms).
+    path = Path(__file__).resolve().parent.parent / "data" / "ligands.toml"
+
+    def parse() -> dict[str, Any]:
+        import tomllib
+
+        return {"library": tomllib.loads(path.read_text(encoding="utf-8"))}
+
+    data = cached_json("ligands.json", fingerprint(_CACHE_VERSION, [path]), parse)
+    return _parse_library(data["library"], "ligands.toml")
 
 
 def load_library(path: str | Path, /, *, base: LigandLibrary | None = None) -> LigandLibrary:
@@ -203,6 +213,8 @@ def load_library(path: str | Path, /, *, base: LigandLibrary | None = None) -> L
     except OSError as exc:
         raise InputFileError(f"{p}: cannot read ligand file ({exc.strerror})") from None
     try:
+        import tomllib
+
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputFileError(f"{p}: not a valid TOML ligand file ({exc})") from None

@@ -31,3 +31,32 @@ def test_exact_recovery_of_non_negative_mixture():
 def test_all_negative_target_gives_zero():
     a = np.eye(4)
     assert np.all(nnls(a, -np.ones(4)) == 0)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+@pytest.mark.parametrize("seed", range(4))
+def test_one_column_matches_scipy(seed, sign):
+    rng = np.random.default_rng(seed)
+    a = np.abs(rng.normal(size=(50, 1)))
+    b = sign * a[:, 0] * 3.0 + rng.normal(size=50)
+    ours, (ref, _) = nnls(a, b), scipy_nnls(a, b)
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+    assert nnls(np.zeros((5, 1)), np.ones(5)).tolist() == [0.0]
+
+
+def test_fit_regions_isolated_and_overlapping_columns():
+    from clusterms.assign.fit import Column, fit_regions
+
+    x = np.linspace(0.0, 1.0, 40)
+    g = np.exp(-0.5 * ((np.arange(10) - 4.5) / 1.5) ** 2)
+    iso = Column(index=0, lo=0, hi=10, values=g)           # alone
+    left = Column(index=1, lo=20, hi=30, values=g)         # these two overlap
+    right = Column(index=2, lo=24, hi=34, values=g)
+    y = np.zeros(40)
+    y[0:10] += 2.0 * g
+    y[20:30] += 1.0 * g
+    y[24:34] += 0.5 * g
+    res = fit_regions(x, y, [iso, left, right])
+    np.testing.assert_allclose(res.amplitude, [2.0, 1.0, 0.5], rtol=1e-10)
+    np.testing.assert_allclose(res.model, y, atol=1e-12)
+    assert res.region_of[0] != res.region_of[1] == res.region_of[2]

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from clusterms.assign.nnls import nnls
 
-__all__ = ["Column", "FitResult", "build_columns", "fit_regions", "screen"]
+__all__ = ["Column", "FitResult", "FlatEnvelopes", "build_columns", "fit_regions", "screen"]
 
 FloatArray = NDArray[np.float64]
 _SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
@@ -75,10 +75,30 @@ def _window_maxima(x: FloatArray, y: FloatArray, centres: FloatArray, half: floa
     return np.where(span > 0, vals, 0.0)
 
 
+class FlatEnvelopes:
+    """Candidate envelopes laid end to end, for screening them all at once.
+
+    Build it once for a list that is screened several times (the assignment screens the
+    same candidates at each calibration pass); :func:`screen` also accepts the plain list.
+    """
+
+    __slots__ = ("count", "first", "mz", "owner", "prob")
+
+    def __init__(self, envelopes: list[tuple[FloatArray, FloatArray]]) -> None:
+        counts = np.array([e[0].size for e in envelopes], dtype=np.intp)
+        if (counts == 0).any():
+            raise ValueError("every candidate envelope needs at least one peak")
+        self.count = len(envelopes)
+        self.owner = np.repeat(np.arange(self.count), counts)
+        self.first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+        self.mz = np.concatenate([e[0] for e in envelopes]) if envelopes else np.zeros(0)
+        self.prob = np.concatenate([e[1] for e in envelopes]) if envelopes else np.zeros(0)
+
+
 def screen(
     x: FloatArray,
     y: FloatArray,
-    envelopes: list[tuple[FloatArray, FloatArray]],
+    envelopes: list[tuple[FloatArray, FloatArray]] | FlatEnvelopes,
     *,
     resolution: float,
     limit: float,
@@ -100,29 +120,26 @@ def screen(
         Calibration uncertainty: the observed maximum is taken within this many ppm
         (plus half a FWHM) of each expected peak.
     """
-    if not envelopes:
+    flat = envelopes if isinstance(envelopes, FlatEnvelopes) else FlatEnvelopes(envelopes)
+    if flat.count == 0:
         return np.zeros(0, dtype=bool)
     half = 0.5 / resolution + tolerance_ppm * 1e-6
-    counts = np.array([e[0].size for e in envelopes])
-    owner = np.repeat(np.arange(len(envelopes)), counts)
-    mz_all = np.concatenate([e[0] for e in envelopes])
-    prob_all = np.concatenate([e[1] for e in envelopes])
+    owner, first, mz_all, prob_all = flat.owner, flat.first, flat.mz, flat.prob
     heights = _gauss_heights(mz_all, prob_all, resolution)
-    observed = _window_maxima(x, y, mz_all, half)
-    top = np.zeros(len(envelopes))
-    np.maximum.at(top, owner, heights)
+    top = np.maximum.reduceat(heights, first) if heights.size else np.zeros(flat.count)
     main = heights >= main_fraction * top[owner]
     own = owner[main]
-    ratio = observed[main] / heights[main]
+    # Only the main peaks are looked at in the data.
+    ratio = _window_maxima(x, y, mz_all[main], half) / heights[main]
     # Per-candidate lower quantile of the observed/expected ratios at the main peaks, for all
     # candidates at once: sort by (candidate, ratio) and pick the k-th element of each run.
     order = np.lexsort((ratio, own))
     own_s, ratio_s = own[order], ratio[order]
-    n_main = np.bincount(own_s, minlength=len(envelopes))
+    n_main = np.bincount(own_s, minlength=flat.count)
     start = np.concatenate([[0], np.cumsum(n_main)[:-1]])
     k = np.floor(quantile * np.maximum(n_main - 1, 0)).astype(np.intp)
     bound = np.where(n_main > 0, ratio_s[np.minimum(start + k, max(ratio_s.size - 1, 0))], 0.0) \
-        if ratio_s.size else np.zeros(len(envelopes))
+        if ratio_s.size else np.zeros(flat.count)
     return np.asarray(bound * top >= limit)
 
 
@@ -183,9 +200,20 @@ def _regions(cols: list[Column]) -> list[list[int]]:
 def fit_regions(x: FloatArray, y: FloatArray, cols: list[Column]) -> FitResult:
     """Joint non-negative least squares per region of overlapping columns."""
     amp = np.zeros(len(cols))
-    model = np.zeros_like(y)
+    model = np.zeros(y.shape)  # calloc: untouched pages cost nothing (zeros_like writes them all)
     region_of = np.zeros(len(cols), dtype=np.intp)
     for r, group in enumerate(_regions(cols)):
+        if len(group) == 1:  # an isolated envelope: a projection, no matrix to build
+            k = group[0]
+            c = cols[k]
+            region_of[k] = r
+            v = c.values
+            vv = float(v @ v)
+            vb = float(v @ y[c.lo:c.hi])
+            coef1 = vb / vv if vv > 0 and vb > 0 else 0.0
+            amp[k] = coef1
+            model[c.lo:c.hi] += coef1 * v
+            continue
         lo = min(cols[k].lo for k in group)
         hi = max(cols[k].hi for k in group)
         a = np.zeros((hi - lo, len(group)))

@@ -44,6 +44,10 @@ def nnls_normal(ata: NDArray[np.float64], atb: NDArray[np.float64], /, *,
     x = np.zeros(n)
     if n == 0:
         return x
+    if n == 1:  # one column (an isolated envelope): the projection, clipped at zero
+        if ata[0, 0] > 0 and atb[0] > 0:
+            x[0] = atb[0] / ata[0, 0]
+        return x
     passive = np.zeros(n, dtype=bool)
     scale = float(np.abs(ata).max()) or 1.0
     tol = 1e-12 * scale * n

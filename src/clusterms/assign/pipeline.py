@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from clusterms._arrays import quantile
 from clusterms.assign.candidates import ENVELOPE_COVERAGE
-from clusterms.assign.fit import Column, build_columns, column_metrics, fit_regions, screen
+from clusterms.assign.fit import Column, FlatEnvelopes, build_columns, column_metrics, fit_regions, screen
 from clusterms.chem.ion import Ion
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
 from clusterms.isotopes.engine import composition_envelopes
@@ -592,9 +592,10 @@ def assign_spectrum(
     say(f"computing {len(ions):,} candidate envelopes")
     envs = _envelopes(ions)
     inside = np.array([(m.max() >= lo) and (m.min() <= hi) for m, _ in envs])
+    flat = FlatEnvelopes(envs)  # screened at every pass
     limit = settings.snr * noise
     say("calibrating")
-    loose = screen(x_raw, y, envs, resolution=resolution, limit=limit,
+    loose = screen(x_raw, y, flat, resolution=resolution, limit=limit,
                    tolerance_ppm=settings.search_ppm) & inside
     if peaks is None:  # centroid input broadened to a profile, or no noise measured
         from clusterms.spectra.peaks import pick_peaks
@@ -610,7 +611,7 @@ def assign_spectrum(
     ok = np.zeros(0, dtype=bool)
     for it in range(3):
         say(f"fitting (pass {it + 1})")
-        keep = screen(x_cal, y, envs, resolution=resolution, limit=limit,
+        keep = screen(x_cal, y, flat, resolution=resolution, limit=limit,
                       tolerance_ppm=5.0 if it else 10.0) & inside
         idx = np.nonzero(keep)[0]
         fitted = _fit(x_cal, y, envs, idx, resolution, columns)
@@ -645,7 +646,7 @@ def assign_spectrum(
     ok = _accepted(final, envs, settings, noise, ppm_ok=True)
     say("scoring")
     # Ambiguity is judged among all screened candidates at the final calibration.
-    keep = screen(x_cal, y, envs, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
+    keep = screen(x_cal, y, flat, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
     screened_cols = columns.get(x_cal, np.nonzero(keep)[0], resolution)
     amb_view = _Fitted(screened_cols, np.zeros(len(screened_cols)), final.model,
                        np.zeros(len(screened_cols)), np.zeros(len(screened_cols)), np.zeros(len(screened_cols)))

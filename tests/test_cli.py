@@ -335,3 +335,23 @@ def test_console_script_into_a_closed_pipe() -> None:
         proc.stdout.close()  # like `| head -1`
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) in (0, 1, 141) and "Traceback" not in err
+
+
+def test_assign_on_text_loads_only_what_it_needs(tmp_path: Path) -> None:
+    # Start-up time is most of a run: heavy or unneeded modules must stay unloaded.
+    from clusterms.simulate import simulate_spectrum
+    from clusterms.spectra.writers import write_text
+
+    spectrum = simulate_spectrum({clusterms.Ion.parse("[Ag29(BDT)12]3-"): 1.0}, resolution=20_000,
+                                 mz_range=(1590.0, 1620.0), noise=0.01, seed=1)
+    write_text(spectrum, tmp_path / "s.txt")
+    unwanted = ["scipy", "pandas", "IsoSpecPy", "pyteomics", "lxml", "psims", "plotly", "matplotlib",
+                "numpy.ma", "numpy.random", "logging", "clusterms.spectra.read_mzml", "clusterms.assign.search",
+                "clusterms.isotopes.profile"]
+    code = ("import sys; from clusterms.cli import main; "
+            f"rc = main(['assign', {str(tmp_path / 's.txt')!r}, '--reactant', 'Ag@I', '--out', "
+            f"{str(tmp_path / 'out')!r}, '--quiet']); "
+            f"print(rc, [m for m in {unwanted!r} if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0 []", proc.stdout

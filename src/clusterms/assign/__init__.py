@@ -1,8 +1,8 @@
 """Assignment: candidate spaces of cluster reactions and formula-range searches."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from clusterms._lazy import lazy_attributes
 from clusterms.assign.candidates import (
     KINDS,
     Candidate,
@@ -27,13 +27,7 @@ _LAZY = {"SearchItem": "clusterms.assign.search", "parse_pattern": "clusterms.as
          "search_space": "clusterms.assign.search"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clusterms.assign' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Isotope envelopes (aggregated and fine) and profiles at a resolving power."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from clusterms._lazy import lazy_attributes
 from clusterms.isotopes.engine import composition_envelope, composition_envelopes, fine_envelope
 from clusterms.isotopes.envelope import Envelope
 
@@ -14,13 +14,7 @@ if TYPE_CHECKING:
 _LAZY = {name: "clusterms.isotopes.profile" for name in ("Profile", "log_grid", "peak_shapes", "profile")}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clusterms.isotopes' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "Envelope",

@@ -9,6 +9,8 @@ error <= 10 %.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -135,3 +137,20 @@ def test_centroid_input_is_assigned():
     for k, v in truth.items():
         assert got.get(Ion.parse(k).notation) == pytest.approx(v, rel=0.15), got
     assert len(got) <= len(truth) + 1, got
+
+
+@pytest.mark.parametrize("points_per_fwhm", [1.2, 3.0])
+def test_coarsely_sampled_profiles_are_assigned(points_per_fwhm):
+    # Few grid points per isotope peak (1.2 per FWHM: the resolving power cannot even be
+    # measured from the data): the screen's windows and the fit still find every species.
+    truth = {"[Ag29(BDT)12]3-": 100.0, "[AuAg24(DMBT)18]-": 45.0, "[AuAg28(BDT)12]3-": 12.0}
+    spec = simulate_spectrum({Ion.parse(k): v for k, v in truth.items()}, resolution=20_000, noise=0.002,
+                             mz_range=(1500.0, 5400.0), points_per_fwhm=points_per_fwhm, seed=3)
+    space = build_space([Ion.parse("Ag@I"), Ion.parse("Au@II")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # too few points per peak to measure the resolving power
+        result = assign_spectrum(spec, space, settings=AssignSettings())
+    got = {a.species: a.abundance for a in result.assignments}
+    assert set(got) == set(truth)
+    for name, value in truth.items():
+        assert got[name] == pytest.approx(value, rel=0.05)

@@ -57,22 +57,26 @@ def _gauss_heights(mz: FloatArray, prob: FloatArray, resolution: float) -> Float
 
 
 def _window_maxima(x: FloatArray, y: FloatArray, centres: FloatArray, half: float) -> FloatArray:
-    """Largest ``y`` with ``x`` within ``centres * (1 +/- half)``, per centre (0 where none).
+    """Largest ``y`` with ``x`` within ``centres * (1 +/- half)``, per centre.
 
-    Only the windows asked for are read, so the cost follows the number of isotope peaks
-    screened, not the length of the spectrum.
+    A window between two grid points (data sampled more coarsely than the window) gets the
+    value interpolated at its centre; beyond the ends of the data, 0. Only the windows
+    asked for are read, so the cost follows the number of isotope peaks screened, not the
+    length of the spectrum.
     """
     lo = np.searchsorted(x, centres * (1.0 - half), side="left")
     hi = np.searchsorted(x, centres * (1.0 + half), side="right")
     span = hi - lo
-    out = np.zeros(centres.size)
-    if centres.size == 0 or y.size == 0 or int(span.max()) <= 0:
-        return out
+    if centres.size == 0 or y.size == 0:
+        return np.zeros(centres.size)
+    out = np.interp(centres, x, y, left=0.0, right=0.0) if (span <= 0).any() else np.zeros(centres.size)
     width = int(span.max())
+    if width <= 0:
+        return out
     idx = lo[:, None] + np.arange(width)[None, :]
     inside = idx < hi[:, None]
     vals = np.where(inside, y[np.minimum(idx, y.size - 1)], -np.inf).max(axis=1)
-    return np.where(span > 0, vals, 0.0)
+    return np.where(span > 0, vals, out)
 
 
 class FlatEnvelopes:

@@ -345,25 +345,29 @@ class _Builder:
             for _c, combo, obs in self.states((dimer.charge,), [{}], sign):
                 self.add(dimer.ion(obs, combo), "homodimer", "homodimer", r.notation)
 
-    def heterodimers(self) -> None:
-        combos = self.combos(self.options.max_protons, False)
+    def reactant_pairs(self) -> Iterator[tuple[str, _Core, _Core]]:
+        """Each unordered pair of reactants: (origin text, core of the first, of the second)."""
         for i, a in enumerate(self.reactants):
             for b in self.reactants[i + 1:]:
-                dimer = _Core.of(a) + _Core.of(b)
-                sign = _sign(dimer.charge) or self.polarity
-                zmax = max(1, abs(a.core_charge) + abs(b.core_charge))
-                cores = [sign * k for k in range(1, zmax + 1)]
-                states = list(self.states(cores, combos, sign, max_observed=zmax))
-                origin = f"{a.notation} + {b.notation}"
+                yield f"{a.notation} + {b.notation}", _Core.of(a), _Core.of(b)
+
+    def heterodimers(self) -> None:
+        combos = self.combos(self.options.max_protons, False)
+        for origin, ca, cb in self.reactant_pairs():
+            dimer = ca + cb
+            sign = _sign(dimer.charge) or self.polarity
+            zmax = max(1, abs(ca.charge) + abs(cb.charge))
+            cores = [sign * k for k in range(1, zmax + 1)]
+            states = list(self.states(cores, combos, sign, max_observed=zmax))
+            for _c, combo, obs in states:
+                self.add(dimer.ion(obs, combo), "dimer" + _adduct_suffix(combo), "dimer", origin)
+            for metals, ligands, text in self.loss_units(dimer, sign):
+                rest = dimer.minus(metals, ligands)
+                if rest is None or not (rest.metals or rest.ligands or rest.extra):
+                    continue
                 for _c, combo, obs in states:
-                    self.add(dimer.ion(obs, combo), "dimer" + _adduct_suffix(combo), "dimer", origin)
-                for metals, ligands, text in self.loss_units(dimer, sign):
-                    rest = dimer.minus(metals, ligands)
-                    if rest is None or not (rest.metals or rest.ligands or rest.extra):
-                        continue
-                    for _c, combo, obs in states:
-                        self.add(rest.ion(obs, combo), f"dimer - {text}{_adduct_suffix(combo)}",
-                                 "dimer loss", origin)
+                    self.add(rest.ion(obs, combo), f"dimer - {text}{_adduct_suffix(combo)}",
+                             "dimer loss", origin)
 
     def loss_units(self, dimer: _Core, sign: int) -> Iterator[tuple[Composition, dict[Ligand, int], str]]:
         """Units lost from a heterodimer (see SpaceOptions.max_loss)."""
@@ -386,17 +390,14 @@ class _Builder:
     def metal_exchange(self) -> None:
         combos = self.combos(min(1, self.options.max_protons), False)
         jmax = self.options.max_metal_exchange
-        for i, a in enumerate(self.reactants):
-            for b in self.reactants[i + 1:]:
-                origin = f"{a.notation} + {b.notation}"
-                ca, cb = _Core.of(a), _Core.of(b)
-                for x, nx in ca.metals.items():
-                    for y, ny in cb.metals.items():
-                        if x == y:
-                            continue
-                        for j in range(1, min(jmax, nx, ny) + 1):
-                            self._exchanged(ca, x, y, j, combos, origin)
-                            self._exchanged(cb, y, x, j, combos, origin)
+        for origin, ca, cb in self.reactant_pairs():
+            for x, nx in ca.metals.items():
+                for y, ny in cb.metals.items():
+                    if x == y:
+                        continue
+                    for j in range(1, min(jmax, nx, ny) + 1):
+                        self._exchanged(ca, x, y, j, combos, origin)
+                        self._exchanged(cb, y, x, j, combos, origin)
 
     def _exchanged(self, core: _Core, old: str, new: str, j: int, combos: list[dict[Adduct, int]],
                    origin: str) -> None:
@@ -414,21 +415,18 @@ class _Builder:
     def ligand_exchange(self) -> None:
         combos = self.combos(min(1, self.options.max_protons), False)
         kmax = self.options.max_ligand_exchange
-        for i, a in enumerate(self.reactants):
-            for b in self.reactants[i + 1:]:
-                origin = f"{a.notation} + {b.notation}"
-                ca, cb = _Core.of(a), _Core.of(b)
-                for x, nx in ca.ligands.items():
-                    for y, ny in cb.ligands.items():
-                        ratio = _swap_ratio(x, y)
-                        if ratio is None:
-                            continue
-                        p, q = ratio  # p of x from a trade places with q of y from b
-                        for k in range(1, kmax + 1):
-                            if k * p > nx or k * q > ny:
-                                break
-                            self._ligands_swapped(ca, x, k * p, y, k * q, combos, origin)
-                            self._ligands_swapped(cb, y, k * q, x, k * p, combos, origin)
+        for origin, ca, cb in self.reactant_pairs():
+            for x, nx in ca.ligands.items():
+                for y, ny in cb.ligands.items():
+                    ratio = _swap_ratio(x, y)
+                    if ratio is None:
+                        continue
+                    p, q = ratio  # p of x from a trade places with q of y from b
+                    for k in range(1, kmax + 1):
+                        if k * p > nx or k * q > ny:
+                            break
+                        self._ligands_swapped(ca, x, k * p, y, k * q, combos, origin)
+                        self._ligands_swapped(cb, y, k * q, x, k * p, combos, origin)
 
     def _ligands_swapped(self, core: _Core, old: Ligand, n_old: int, new: Ligand, n_new: int,
                          combos: list[dict[Adduct, int]], origin: str) -> None:

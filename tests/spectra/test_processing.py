@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.integrate import trapezoid
+from synthetic_clusters import FWHM_PER_SIGMA, profile, tof_grid
 from synthetic_clusters import envelope as _envelope
 
 from clusterms.errors import ClustermsError, InputFileError, OptionError
@@ -34,9 +35,6 @@ from clusterms.spectra.processing import (
     smooth,
 )
 
-FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
-
-
 # ---------------------------------------------------------------- synthetic spectra
 
 
@@ -52,22 +50,6 @@ def spec(mz, intensity, **options):
 
 
 
-def tof_grid(lo, hi, points_per_fwhm, resolving_power):
-    """Grid with spacing proportional to m/z, ``points_per_fwhm`` across each peak."""
-    step = 1.0 / (resolving_power * points_per_fwhm)
-    return lo * np.exp(np.arange(int(np.log(hi / lo) / step) + 1) * step)
-
-
-def profile(grid, mz, inten, resolving_power):
-    """Sum of Gaussian peaks of FWHM m/z / R, evaluated on ``grid`` (vectorised)."""
-    sigma = mz / resolving_power / FWHM_PER_SIGMA
-    lo = np.searchsorted(grid, mz - 8 * sigma)
-    hi = np.searchsorted(grid, mz + 8 * sigma)
-    counts = hi - lo
-    owner = np.repeat(np.arange(mz.size), counts)
-    index = np.repeat(lo - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
-    values = inten[owner] * np.exp(-0.5 * ((grid[index] - mz[owner]) / sigma[owner]) ** 2)
-    return np.bincount(index, values, minlength=grid.size)
 
 
 def hump(grid, height=300.0, center=1550.0, width=250.0, slope=0.05):

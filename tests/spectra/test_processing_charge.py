@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic_clusters import SPACING
+from synthetic_clusters import SPACING, profile, tof_grid
 from synthetic_clusters import envelope as _envelope
 
 from clusterms.errors import OptionError
@@ -41,22 +41,6 @@ def centroids(*parts, noise_peaks=0, seed=0, jitter_ppm=1.0, lo=1500.0, hi=1700.
     return Spectrum(mz[order], inten[order], mode="centroid", polarity="negative")
 
 
-def tof_grid(lo, hi, points_per_fwhm, resolving_power):
-    """Profile grid with spacing proportional to m/z (as a TOF gives)."""
-    step = 1.0 / (resolving_power * points_per_fwhm)
-    return lo * np.exp(np.arange(int(np.log(hi / lo) / step) + 1) * step)
-
-
-def profile(grid, mz, inten, resolving_power):
-    """Sum of Gaussian peaks with FWHM = m/z / R."""
-    sigma = mz / resolving_power / (2 * np.sqrt(2 * np.log(2)))
-    lo = np.searchsorted(grid, mz - 8 * sigma)
-    hi = np.searchsorted(grid, mz + 8 * sigma)
-    counts = hi - lo
-    owner = np.repeat(np.arange(mz.size), counts)
-    index = np.repeat(lo - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(counts.sum())
-    values = inten[owner] * np.exp(-0.5 * ((grid[index] - mz[owner]) / sigma[owner]) ** 2)
-    return np.bincount(index, values, minlength=grid.size)
 
 
 def hump(grid):

@@ -34,7 +34,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SPECIES", "SUFFIXES", "check_file", "check_input", "check_species"]
+__all__ = ["SPECIES", "SUFFIXES", "check_file", "check_input", "check_read", "check_species"]
 
 SUFFIXES = (".txt", ".csv", ".mzML", ".mzXML", ".gz", ".mzML.gz", ".dat")
 SPECIES = 7
@@ -66,14 +66,21 @@ def check_input(data: bytes) -> None:
 
 def check_file(content: bytes, suffix: str) -> Any:
     """Write ``content`` to a file with ``suffix`` and read it; returns the Spectrum or None."""
+    path = _directory() / f"input{suffix}"
+    path.write_bytes(content)
+    return check_read(path)
+
+
+def check_read(path: Path) -> Any:
+    """Read ``path`` under the reader's contract; returns the Spectrum, or None for an
+    InputFileError (raises AssertionError on anything else)."""
     import numpy as np
 
     from clusterms.errors import ClustermsWarning, InputFileError
     from clusterms.spectra.readers import read_spectrum
     from clusterms.spectra.spectrum import Spectrum
 
-    path = _directory() / f"input{suffix}"
-    path.write_bytes(content)
+    content = path.read_bytes()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

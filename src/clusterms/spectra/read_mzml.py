@@ -17,7 +17,7 @@ import html
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -62,14 +62,6 @@ def _xml_errors() -> tuple[type[BaseException], ...]:
         UnicodeError,
         RecursionError,
     )
-
-
-def __getattr__(name: str) -> tuple[type[BaseException], ...]:
-    # ``XML_ERRORS`` (the exceptions a broken file raises) stays importable, built on first
-    # use; it left ``__all__`` because linters cannot see a lazy name.
-    if name == "XML_ERRORS":
-        return _xml_errors()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -193,8 +185,7 @@ def iter_mzml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
     """
     from pyteomics import mzml
 
-    position = -1
-    try:
+    def open_reader() -> Any:
         # huge_tree: one profile spectrum's base64 text can pass lxml's 10 MB node limit.
         reader = mzml.MzML(stream, use_index=False, decode_binary=False, read_schema=False,
                            huge_tree=True, cv=_NO_VOCABULARY)
@@ -202,12 +193,22 @@ def iter_mzml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
         # it reports "no compression". We decode numpress ourselves, so register the names.
         reader.compression_type_map = {**reader.compression_type_map,
                                        **{n: _undecoded for n in _CODEC_NAMES}}
-        for position, spec in enumerate(reader):
-            yield _mzml_record(position, spec, name)
+        return reader
+
+    yield from _records(open_reader, _mzml_record, name, "mzML")
+
+
+def _records(open_reader: Callable[[], Iterable[Any]], to_record: Callable[[int, Any, str], ScanRecord],
+             name: str, kind: str) -> Iterator[ScanRecord]:
+    """Records of a pyteomics reader; a broken file (also while opening) is an InputFileError."""
+    position = -1
+    try:
+        for position, item in enumerate(open_reader()):
+            yield to_record(position, item, name)
     except InputFileError:
         raise
     except _xml_errors() as exc:
-        raise InputFileError(_broken(name, "mzML", position, exc)) from exc
+        raise InputFileError(_broken(name, kind, position, exc)) from exc
 
 
 def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecord:
@@ -334,16 +335,10 @@ def iter_mzxml(stream: IO[bytes], /, *, name: str) -> Iterator[ScanRecord]:
     """
     from pyteomics import mzxml
 
-    position = -1
-    try:
-        reader = mzxml.MzXML(stream, use_index=False, decode_binary=False, read_schema=False,
-                             huge_tree=True)
-        for position, scan in enumerate(reader):
-            yield _mzxml_record(position, scan, name)
-    except InputFileError:
-        raise
-    except _xml_errors() as exc:
-        raise InputFileError(_broken(name, "mzXML", position, exc)) from exc
+    def open_reader() -> Any:
+        return mzxml.MzXML(stream, use_index=False, decode_binary=False, read_schema=False, huge_tree=True)
+
+    yield from _records(open_reader, _mzxml_record, name, "mzXML")
 
 
 def _mzxml_record(position: int, scan: Mapping[str, Any], name: str) -> ScanRecord:

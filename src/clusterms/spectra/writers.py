@@ -138,12 +138,7 @@ def write_csv(spectrum: Spectrum, path: PathLike, /, *, overwrite: bool = True) 
     OutputError
         The file cannot be written.
     """
-    _check_spectrum(spectrum)
-    rows = [f"{m!r},{i!r}\n" for m, i in zip(spectrum.mz.tolist(), spectrum.intensity.tolist(),
-                                              strict=True)]
-    with atomic_write(path, overwrite=overwrite) as fh:
-        fh.write("mz,intensity\n")
-        fh.writelines(rows)
+    _write_columns(spectrum, path, overwrite=overwrite, sep=",", header="mz,intensity\n")
 
 
 def write_text(spectrum: Spectrum, path: PathLike, /, *, overwrite: bool = True) -> None:
@@ -152,15 +147,17 @@ def write_text(spectrum: Spectrum, path: PathLike, /, *, overwrite: bool = True)
     A comment header records the metadata that says where the data come from (a simulated
     spectrum says so). Numbers use :func:`repr` and read back identically.
     """
+    comments = "".join(f"# {key}: {spectrum.metadata[key]}\n" for key in ("description", "source_file")
+                       if key in spectrum.metadata)
+    _write_columns(spectrum, path, overwrite=overwrite, sep="\t", header=comments + "m/z\tintensity\n")
+
+
+def _write_columns(spectrum: Spectrum, path: PathLike, *, overwrite: bool, sep: str, header: str) -> None:
+    """``header``, then one ``m/z<sep>intensity`` row per point (repr: reads back exactly)."""
     _check_spectrum(spectrum)
-    head = []
-    for key in ("description", "source_file"):
-        if key in spectrum.metadata:
-            head.append(f"# {key}: {spectrum.metadata[key]}\n")
-    rows = [f"{m!r}\t{i!r}\n" for m, i in zip(spectrum.mz.tolist(), spectrum.intensity.tolist(), strict=True)]
+    rows = [f"{m!r}{sep}{i!r}\n" for m, i in zip(spectrum.mz.tolist(), spectrum.intensity.tolist(), strict=True)]
     with atomic_write(path, overwrite=overwrite) as fh:
-        fh.writelines(head)
-        fh.write("m/z\tintensity\n")
+        fh.write(header)
         fh.writelines(rows)
 
 

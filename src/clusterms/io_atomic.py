@@ -134,7 +134,11 @@ def _check_target(target: Path, *, overwrite: bool) -> None:
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {target}: directory {target.parent} does not exist")
     if not overwrite and target.exists():
-        raise OutputError(f"{target} exists; pass overwrite=True (--force) to replace it")
+        raise _exists(target)
+
+
+def _exists(target: Path) -> OutputError:
+    return OutputError(f"{target} exists; pass overwrite=True (--force) to replace it")
 
 
 def _set_mode(tmp: Path, target: Path) -> None:
@@ -155,15 +159,13 @@ def _commit(tmp: Path, target: Path, *, overwrite: bool) -> None:
     try:
         os.link(tmp, target)  # fails atomically if the target appeared meanwhile
     except FileExistsError as exc:
-        raise OutputError(f"{target} exists; pass overwrite=True (--force) to replace it") from exc
+        raise _exists(target) from exc
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
             raise
         # File systems without hard links: a last check, then a plain rename.
         if target.exists():
-            raise OutputError(
-                f"{target} exists; pass overwrite=True (--force) to replace it"
-            ) from exc
+            raise _exists(target) from exc
         os.replace(tmp, target)
         return
     _discard(tmp)

@@ -308,12 +308,16 @@ def _no_data_above(
     if first is not None:
         bad = next((r for r in passed[first:] if not _same_columns(r[2], layout)), None)
         if bad is not None:
-            i, j = layout.cols
-            raise InputFileError(
-                f"{name}, line {bad[1]}: expected numbers in columns {i + 1} and {j + 1} "
-                f"like the rows around it, found {bad[3].strip()[:80]!r}; fix or delete that line"
-            )
+            raise _bad_line(name, bad[1], layout, bad[3].strip())
     return found
+
+
+def _bad_line(name: str, number: int, layout: _Layout, line: str) -> InputFileError:
+    i, j = layout.cols
+    return InputFileError(
+        f"{name}, line {number}: expected numbers in columns {i + 1} and {j + 1} "
+        f"like the rows around it, found {line[:80]!r}; fix or delete that line"
+    )
 
 
 def _confirmed(
@@ -476,10 +480,7 @@ def _parse_lines(body: str, layout: _Layout, first_line: int, name: str) -> _Par
             continue
         if bad:
             number, shown = bad[0]
-            raise InputFileError(
-                f"{name}, line {number}: expected numbers in columns {i + 1} and {j + 1} "
-                f"like the rows around it, found {shown[:80]!r}; fix or delete that line"
-            )
+            raise _bad_line(name, number, layout, shown)
         a, b = fields[i], fields[j]
         if layout.decimal == ",":
             a, b = a.replace(",", "."), b.replace(",", ".")

@@ -281,10 +281,9 @@ def no_level(name: str, level: int | None, levels: Counter[int | None]) -> str:
         for lv, n in sorted(levels.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     )
     known = [lv for lv in levels if lv is not None]
-    advice = f"; choose it with --ms-level {min(known)} (ms_level={min(known)} in Python)" if known else ""
+    advice = (f"; choose it with --ms-level {min(known)} (ms_level={min(known)} in Python)"
+              if known and level is not None else "")
     wanted = "mass" if level is None else f"MS{level}"
-    if level is None:
-        advice = ""
     return f"{name} has no {wanted} spectra (it has {have or 'none with m/z data'}){advice}"
 
 

@@ -206,10 +206,8 @@ class _Source:
                     "Waters .raw must be converted to mzML first, e.g. with msconvert)"
                 )
             with open(p, "rb") as fh:
-                magic = fh.read(2)
-                fh.seek(0)
-                gzipped = magic == _GZIP_MAGIC
                 head = fh.read(_HEAD_BYTES)
+            gzipped = head.startswith(_GZIP_MAGIC)
         if not head:
             raise InputFileError(f"{p} is empty (0 bytes)")
         if gzipped:
@@ -226,6 +224,8 @@ class _Source:
         return open(self.path, "rb")
 
     def read_all(self) -> bytes:
+        if len(self.head) < _HEAD_BYTES:  # the head is the whole (decompressed) content
+            return self.head
         with _OSErrors(self.path), self.stream() as fh:
             return fh.read()
 
@@ -342,8 +342,27 @@ def _records(source: _Source, stream: IO[bytes]) -> Iterator[ScanRecord]:
     return iter_mzxml(stream, name=source.name)
 
 
+def _xml_metadata(source: _Source) -> dict[str, Any]:
+    """Where the spectra come from: file, format and the instrument named in the header."""
+    from clusterms.spectra.read_mzml import instrument_from_header
+
+    metadata = _base_metadata(source)
+    instrument = instrument_from_header(source.head.decode("latin-1"), source.kind)
+    if instrument:
+        metadata["instrument"] = instrument
+    return metadata
+
+
+def _scan_arrays(record: ScanRecord, name: str, notes: list[str]
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], Cleaning]:
+    """A scan's decoded, length-checked and cleaned arrays, and what the cleaning did."""
+    mz, intensity = record.arrays()
+    _check_lengths(record, mz, intensity, name, notes)
+    return _clean_checked(mz, intensity, name)
+
+
 def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Spectrum:
-    from clusterms.spectra.read_mzml import instrument_from_header, quiet_pyteomics
+    from clusterms.spectra.read_mzml import quiet_pyteomics
 
     with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
         if request.targets is not None:
@@ -352,9 +371,7 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
             chosen = pick_matching(_records(source, stream), request, source.name, notes)
         parts, cleanings = [], []
         for record in chosen:
-            mz, intensity = record.arrays()
-            _check_lengths(record, mz, intensity, source.name, notes)
-            mz, intensity, cleaning = _clean_checked(mz, intensity, source.name)
+            mz, intensity, cleaning = _scan_arrays(record, source.name, notes)
             parts.append((mz, intensity))
             cleanings.append(cleaning)
     repairs = describe_scans(cleanings, source.name)
@@ -368,10 +385,7 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
     _check_finite(intensity, source.name, "combined scans")
     polarities = {r.polarity for r in chosen} - {None}
     polarity = polarities.pop() if len(polarities) == 1 else None
-    metadata = _base_metadata(source)
-    instrument = instrument_from_header(source.head.decode("latin-1"), source.kind)
-    if instrument:
-        metadata["instrument"] = instrument
+    metadata = _xml_metadata(source)
     levels = sorted({r.ms_level for r in chosen if r.ms_level is not None})
     metadata.update(
         ms_level=levels[0] if len(levels) == 1 else (tuple(levels) or None),
@@ -391,16 +405,13 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
 
 
 def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> list[Spectrum]:
-    from clusterms.spectra.read_mzml import instrument_from_header, quiet_pyteomics
+    from clusterms.spectra.read_mzml import quiet_pyteomics
 
     spectra: list[Spectrum] = []
     cleanings = []
     total = 0
     levels: Counter[int | None] = Counter()
-    common = _base_metadata(source)
-    instrument = instrument_from_header(source.head.decode("latin-1"), source.kind)
-    if instrument:
-        common["instrument"] = instrument
+    common = _xml_metadata(source)
     with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
         for record in _records(source, stream):
             total += 1
@@ -409,9 +420,7 @@ def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> lis
                 request.ms_level is not None and record.ms_level != request.ms_level
             ):
                 continue
-            mz, intensity = record.arrays()
-            _check_lengths(record, mz, intensity, source.name, notes)
-            mz, intensity, cleaning = _clean_checked(mz, intensity, source.name)
+            mz, intensity, cleaning = _scan_arrays(record, source.name, notes)
             cleanings.append(cleaning)
             metadata = {
                 **common,

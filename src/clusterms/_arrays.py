@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["median", "quantile", "unique_sorted"]
+__all__ = ["median", "quantile", "theil_sen", "unique_sorted"]
 
 
 def unique_sorted(a: NDArray[Any], /) -> NDArray[Any]:
@@ -48,3 +48,19 @@ def quantile(a: NDArray[Any], q: float, /) -> float:
     low, high, t = float(part[lo]), float(part[hi]), pos - lo
     # numpy's lerp: exact at both ends, monotonic in t
     return high - (high - low) * (1.0 - t) if t >= 0.5 else low + (high - low) * t
+
+
+_THEIL_SEN_MAX_POINTS = 1500  # pairwise slopes on at most this many points
+
+
+def theil_sen(x: NDArray[np.float64], y: NDArray[np.float64], /) -> NDArray[np.float64]:
+    """Robust straight line ``[intercept, slope]`` of ``y`` against ``x`` (Theil-Sen): the
+    median of the pairwise slopes (over at most 1500 evenly taken points), and the median
+    of the residuals as intercept. One point gives slope 0."""
+    step = max(1, x.size // _THEIL_SEN_MAX_POINTS)
+    xs, ys = x[::step], y[::step]
+    i, j = np.triu_indices(xs.size, k=1)
+    dx = xs[j] - xs[i]
+    keep = dx != 0
+    slope = median((ys[j] - ys[i])[keep] / dx[keep]) if keep.any() else 0.0
+    return np.array([median(y - slope * x), slope])

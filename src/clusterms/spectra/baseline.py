@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from clusterms._arrays import median
+from clusterms._arrays import median, theil_sen
 from clusterms.spectra import _checks, _kernels
 from clusterms.spectra.spectrum import Spectrum
 
@@ -181,15 +181,7 @@ def _extend(values: NDArray[np.float64], reach: int) -> NDArray[np.float64]:
     """
     m = min(values.size, reach + 1)
     steps = np.arange(1, reach + 1, dtype=np.float64)
-    left = _line(values[:m][::-1])  # walking outwards from the first value
-    right = _line(values[-m:])
+    index = np.arange(m, dtype=np.float64)
+    left = theil_sen(index, values[:m][::-1])  # walking outwards from the first value
+    right = theil_sen(index, values[-m:])
     return np.concatenate((left[0] + left[1] * (m - 1 + steps[::-1]), values, right[0] + right[1] * (m - 1 + steps)))
-
-
-def _line(values: NDArray[np.float64]) -> tuple[float, float]:
-    """Theil-Sen ``(intercept, slope)`` of ``values`` against their index."""
-    if values.size < 2:
-        return float(values[0]), 0.0
-    i, j = np.triu_indices(values.size, k=1)
-    slope = float(median((values[j] - values[i]) / (j - i)))
-    return float(median(values - slope * np.arange(values.size))), slope

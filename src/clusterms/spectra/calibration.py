@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from clusterms._arrays import median, unique_sorted
+from clusterms._arrays import theil_sen, unique_sorted
 from clusterms.errors import OptionError
 from clusterms.spectra import _checks
 from clusterms.spectra.spectrum import Spectrum
@@ -27,7 +27,6 @@ _TUKEY_C = 4.685  # bisquare tuning constant: 95 % efficiency for Gaussian error
 _MAD_TO_SIGMA = 1.482_6
 _MIN_SCALE_PPM = 1e-6  # floor on the residual scale, so exact data do not divide by zero
 _MAX_ITER = 100
-_THEIL_SEN_MAX_POINTS = 1500  # pairwise slopes on at most this many points
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ def fit_calibration(
                 f"{error.size} at {unique_sorted(theo).size} distinct m/z"
             )
         design = np.column_stack((np.ones_like(x), x))
-        coef = _theil_sen(x, error)
+        coef = theil_sen(x, error)
     robust = np.ones_like(error)
     for _ in range(_MAX_ITER):
         residual = error - design @ coef
@@ -198,14 +197,3 @@ def _weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) 
     order = np.argsort(values)
     v, cw = values[order], np.cumsum(weights[order])
     return float(v[np.searchsorted(cw, 0.5 * cw[-1])])
-
-
-def _theil_sen(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Median of pairwise slopes, intercept the median of the residuals."""
-    step = max(1, x.size // _THEIL_SEN_MAX_POINTS)
-    xs, ys = x[::step], y[::step]
-    i, j = np.triu_indices(xs.size, k=1)
-    dx = xs[j] - xs[i]
-    keep = dx != 0
-    slope = float(median((ys[j] - ys[i])[keep] / dx[keep])) if keep.any() else 0.0
-    return np.array([float(median(y - slope * x)), slope])

@@ -226,7 +226,14 @@ def estimate_resolution(spectrum: Spectrum, /, *, min_snr: float = 20.0, peaks: 
     if len(peaks) == 0:
         return math.nan
     mz = spectrum.mz
-    step = np.gradient(mz)[peaks.index] if mz.size > 1 else np.zeros(len(peaks))
+    # The local sampling interval at each apex (np.gradient's central difference, taken at
+    # the apexes only instead of along the whole spectrum).
+    if mz.size > 1:
+        i = peaks.index
+        before, after = np.maximum(i - 1, 0), np.minimum(i + 1, mz.size - 1)
+        step = (mz[after] - mz[before]) / (after - before)
+    else:
+        step = np.zeros(len(peaks))
     ok = peaks.resolved & (peaks.fwhm >= 3.0 * step) & (peaks.fwhm > 0)
     if not ok.any():
         return math.nan

@@ -79,7 +79,9 @@ def smooth(
     # Kernel size in points for each block; runs of blocks with the same size are
     # filtered in one call (with the auto width, that is the whole spectrum).
     starts = list(range(0, n, _BLOCK))
-    steps = np.array([_spacing(mz, a, min(n, a + _BLOCK)) for a in starts])
+    # The sampling interval of each block matters only for a width given in m/z.
+    steps = (np.array([_spacing(mz, a, min(n, a + _BLOCK)) for a in starts]) if width is not None
+             else np.zeros(len(starts)))
     sizes: NDArray[np.float64] = (
         _savgol_windows(steps, width).astype(np.float64) if method == "savgol" else _gaussian_sigmas(steps, width)
     )

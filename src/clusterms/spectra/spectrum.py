@@ -84,28 +84,21 @@ class Spectrum:
         **changes: Any,
     ) -> Spectrum:
         """A new Spectrum with some fields replaced (the original is unchanged)."""
-        if mz is None and intensity is not None:
-            # Same axis: share the (read-only, sorted) m/z array instead of copying it.
-            inten = np.asarray(intensity, dtype=np.float64).ravel()
-            if inten.shape == self.mz.shape:
-                new = object.__new__(Spectrum)
-                polarity = changes.pop("polarity", self.polarity)
-                mode = changes.pop("mode", self.mode)
-                metadata = changes.pop("metadata", self.metadata)
-                if changes:
-                    raise TypeError(f"unknown Spectrum fields: {', '.join(sorted(changes))}")
-                for name, value in (("mz", self.mz), ("intensity", inten), ("polarity", polarity),
-                                    ("mode", mode), ("metadata", metadata)):
-                    object.__setattr__(new, name, value)
-                new._check_labels()
-                object.__setattr__(new, "intensity", _frozen(inten))
-                object.__setattr__(new, "metadata", MappingProxyType(dict(metadata)))
-                return new
         polarity = changes.pop("polarity", self.polarity)
         mode = changes.pop("mode", self.mode)
-        metadata = changes.pop("metadata", dict(self.metadata))
+        metadata = changes.pop("metadata", self.metadata)
         if changes:
             raise TypeError(f"unknown Spectrum fields: {', '.join(sorted(changes))}")
+        if mz is None and intensity is not None:
+            inten = np.asarray(intensity, dtype=np.float64).ravel()
+            if inten.shape == self.mz.shape:
+                # Same axis: share the (read-only, sorted) m/z array instead of copying it.
+                new = object.__new__(Spectrum)
+                for name, value in (("mz", self.mz), ("intensity", _frozen(inten)), ("polarity", polarity),
+                                    ("mode", mode), ("metadata", MappingProxyType(dict(metadata)))):
+                    object.__setattr__(new, name, value)
+                new._check_labels()
+                return new
         return Spectrum(
             mz=self.mz if mz is None else np.asarray(mz, dtype=np.float64),
             intensity=self.intensity if intensity is None else np.asarray(intensity, dtype=np.float64),

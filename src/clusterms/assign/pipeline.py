@@ -216,9 +216,7 @@ def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
     from clusterms.isotopes.profile import log_grid, peak_shapes
 
     mz, h = spectrum.mz, spectrum.intensity
-    pos = h > 0
-    if pos.sum() == 0:
-        raise InputFileError("the centroid spectrum has no positive intensities")
+    pos = h > 0  # some are: _prepare refuses a spectrum without signal
     grid = log_grid(float(mz[pos].min()) * 0.999, float(mz[pos].max()) * 1.001, resolution=resolution,
                     points_per_fwhm=6.0)
     fwhm = mz[pos] / resolution
@@ -234,14 +232,14 @@ def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
 
 
 def _histogram_offset(
-    peaks: PeakList | None,
+    peaks: PeakList,
     envs: list[tuple[FloatArray, FloatArray]],
     keep: NDArray[np.bool_],
     *,
     search_ppm: float,
 ) -> float:
     """Calibration offset (ppm) where the candidates' isotope combs best meet the peaks."""
-    if peaks is None or len(peaks) < 3 or not keep.any():
+    if len(peaks) < 3 or not keep.any():
         return 0.0
     obs = peaks.centroid_mz
     w_obs = peaks.height
@@ -276,7 +274,7 @@ class _Fitted(NamedTuple):
     score: FloatArray
     shift: FloatArray
     height: FloatArray
-    shift_se: FloatArray = np.zeros(0)  # read only
+    shift_se: FloatArray
 
 
 class _ColumnCache:
@@ -321,13 +319,23 @@ def _fit(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]]
     return _Fitted(cols, res.amplitude, res.model, score, shift, height, se)
 
 
+def _top_mz(envs: list[tuple[FloatArray, FloatArray]], cols: Sequence[Column]) -> FloatArray:
+    """m/z of the most probable isotope peak of each column's envelope."""
+    return np.array([envs[c.index][0][int(np.argmax(envs[c.index][1]))] for c in cols])
+
+
+def _indices(f: _Fitted, ok: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Candidate indices of the columns where ``ok``."""
+    return np.array([c.index for c, g in zip(f.cols, ok, strict=True) if g], dtype=np.intp)
+
+
 def _accepted(f: _Fitted, envs: list[tuple[FloatArray, FloatArray]], settings: AssignSettings,
               noise: float, ppm_ok: bool) -> NDArray[np.bool_]:
     if not f.cols:
         return np.zeros(0, dtype=bool)
-    mz_top = np.array([envs[c.index][0][int(np.argmax(envs[c.index][1]))] for c in f.cols])
+    mz_top = _top_mz(envs, f.cols)
     ppm = f.shift / mz_top * 1e6
-    ppm_se = f.shift_se / mz_top * 1e6 if f.shift_se.size else np.zeros_like(ppm)
+    ppm_se = f.shift_se / mz_top * 1e6
     ok = (f.amp > 0) & (f.height >= settings.snr * noise) & (f.score >= settings.min_score)
     if ppm_ok:
         # A mass error counts against a species only where it is measured well enough: a weak
@@ -345,12 +353,11 @@ def _recalibrate(x_raw: FloatArray, x_cal: FloatArray, f: _Fitted, ok: NDArray[n
     good = ok & (f.score >= 0.9) & (f.shift_se / np.maximum(np.abs(f.shift), 1e-12) < 1e9)
     if good.sum() < 1:
         return None
-    theo = np.array([envs[c.index][0][int(np.argmax(envs[c.index][1]))]
-                     for c, g in zip(f.cols, good, strict=True) if g])
+    theo = _top_mz(envs, [c for c, g in zip(f.cols, good, strict=True) if g])
     shifts = f.shift[good]
     raw = np.interp(theo + shifts, x_cal, x_raw)
     weights = np.sqrt(f.amp[good])
-    span = theo.max() - theo.min() if theo.size else 0.0
+    span = theo.max() - theo.min()
     model = "linear" if good.sum() >= 4 and span >= 500 else "offset"
     return fit_calibration(raw, theo, weights=weights, model=model)
 
@@ -438,9 +445,8 @@ def _fit_only(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatAr
     return cols, fit_regions(x, y, cols).model
 
 
-def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
-               idx: NDArray[np.intp], priority: Sequence[int], resolution: float,
-               kappa: float = 5.0, cache: _ColumnCache | None = None) -> NDArray[np.intp]:
+def _parsimony(x: FloatArray, y: FloatArray, idx: NDArray[np.intp], priority: Sequence[int],
+               resolution: float, cache: _ColumnCache, kappa: float = 5.0) -> NDArray[np.intp]:
     """Drop accepted species the others explain equally well (backward elimination).
 
     Near-collinear profiles (a species, its protonated forms, near-isobaric compositions)
@@ -453,10 +459,7 @@ def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatA
     keep = list(int(i) for i in idx)
     if len(keep) < 2:
         return idx
-    wanted = np.array(keep, dtype=np.intp)
-    cols = cache.get(x, wanted, resolution) if cache is not None else build_columns(x, envs, wanted,
-                                                                                   resolution=resolution)
-    by_index = {c.index: c for c in cols}
+    by_index = {c.index: c for c in cache.get(x, np.array(keep, dtype=np.intp), resolution)}
 
     def overlapping(i: int, pool: list[int]) -> list[int]:
         ci = by_index[i]
@@ -470,8 +473,6 @@ def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatA
 
     order = sorted(keep, key=lambda i: -priority[i])
     for i in order:
-        if i not in keep:
-            continue
         near = overlapping(i, keep)
         if not near:
             continue
@@ -486,12 +487,12 @@ def _parsimony(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatA
     return np.array(sorted(keep), dtype=np.intp)
 
 
-def _ambiguous(f: _Fitted, k: int, names: Sequence[str], threshold: float = 0.98) -> tuple[str, ...]:
+def _ambiguous(cols: Sequence[Column], k: int, names: Sequence[str], threshold: float = 0.98) -> tuple[str, ...]:
     """Candidates whose profiles are near-collinear with column k at this resolution."""
-    ck = f.cols[k]
+    ck = cols[k]
     out = []
     nk = np.linalg.norm(ck.values)
-    for j, cj in enumerate(f.cols):
+    for j, cj in enumerate(cols):
         if j == k or cj.hi <= ck.lo or cj.lo >= ck.hi:
             continue
         lo, hi = max(ck.lo, cj.lo), min(ck.hi, cj.hi)
@@ -617,14 +618,13 @@ def assign_spectrum(
         fitted = _fit(x_cal, y, envs, idx, resolution, columns)
         ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
         # Refit with the accepted species only: rejected crumbs must not hold signal.
-        idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
+        idx = _indices(fitted, ok)
         fitted = _fit(x_cal, y, envs, idx, resolution, columns)
         ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
         if it == 2:
             break
         if it == 0 and res_source != "given":
-            accepted = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
-            resolution = _refine_resolution(x_cal, y, envs, accepted, resolution)
+            resolution = _refine_resolution(x_cal, y, envs, _indices(fitted, ok), resolution)
             res_source = "fitted"
             say(f"resolving power refined to {resolution:,.0f}")
         new = _recalibrate(x_raw, x_cal, fitted, ok, envs)
@@ -638,18 +638,16 @@ def assign_spectrum(
             break
     assert fitted is not None
     # Final: accepted only, after dropping species the others explain as well.
-    idx = np.array([c.index for c, g in zip(fitted.cols, ok, strict=True) if g], dtype=np.intp)
+    idx = _indices(fitted, ok)
     say("checking near-collinear species")
     priority = [_priority(c) for c in candidates]
-    idx = _parsimony(x_cal, y, envs, idx, priority, resolution, cache=columns)
+    idx = _parsimony(x_cal, y, idx, priority, resolution, columns)
     final = _fit(x_cal, y, envs, idx, resolution, columns)
     ok = _accepted(final, envs, settings, noise, ppm_ok=True)
     say("scoring")
     # Ambiguity is judged among all screened candidates at the final calibration.
     keep = screen(x_cal, y, flat, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
     screened_cols = columns.get(x_cal, np.nonzero(keep)[0], resolution)
-    amb_view = _Fitted(screened_cols, np.zeros(len(screened_cols)), final.model,
-                       np.zeros(len(screened_cols)), np.zeros(len(screened_cols)), np.zeros(len(screened_cols)))
     pos_in_screened = {c.index: j for j, c in enumerate(screened_cols)}
     rows: list[Assignment] = []
     profiles: dict[str, tuple[int, FloatArray]] = {}
@@ -658,10 +656,9 @@ def assign_spectrum(
         if not ok[k]:
             continue
         cand = candidates[c.index]
-        _mz_env, _prob = envs[c.index]
         theo = float(cand.ion.most_abundant_mz)
         shift = float(final.shift[k])
-        amb = _ambiguous(amb_view, pos_in_screened[c.index], names) if c.index in pos_in_screened else ()
+        amb = _ambiguous(screened_cols, pos_in_screened[c.index], names) if c.index in pos_in_screened else ()
         rows.append(Assignment(
             species=names[c.index], formula=cand.ion.formula, charge=cand.ion.charge, mz=theo,
             observed_mz=theo + shift, ppm=shift / theo * 1e6, score=float(final.score[k]),
@@ -686,7 +683,7 @@ def assign_spectrum(
     say("looking for unassigned envelopes")
     unassigned = _unassigned(x_cal, y - final.model, spec, noise, float(y.max()) if y.size else 0.0)
     calib = {"ppm_offset": float(cal.ppm_offset), "ppm_slope_per_kmz": float(cal.ppm_slope_per_kmz),
-             "n_points": int(getattr(cal, "n_points", 0)), "rms_ppm": float(getattr(cal, "rms_ppm", float("nan")))}
+             "n_points": int(cal.n_points), "rms_ppm": float(cal.rms_ppm)}
     return AssignResult(
         assignments=tuple(rows), unassigned=tuple(unassigned), calibration=calib,
         resolution=float(resolution), resolution_source=res_source, noise=float(noise),

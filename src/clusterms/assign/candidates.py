@@ -22,11 +22,13 @@ from clusterms.chem.composition import Composition
 from clusterms.chem.electrons import METAL_VALENCE, valence
 from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import Adduct, Ligand, LigandLibrary, default_library
+from clusterms.chem.notation import MAX_CHARGE
 from clusterms.errors import OptionError
 
 __all__ = [
     "ENVELOPE_COVERAGE",
     "KINDS",
+    "MAX_LOSS",
     "Candidate",
     "SpaceOptions",
     "build_space",
@@ -43,7 +45,7 @@ _PRIORITY = {k: i for i, k in enumerate(KINDS)}
 # Probability the candidate envelopes cover, here and in the assignment (which then reuses
 # the envelopes computed for the space instead of computing them again).
 ENVELOPE_COVERAGE = 0.999
-_MAX_CHARGE = 100  # same limit as the notation parser
+MAX_LOSS = 50  # most ligand units (--max-loss) a heterodimer may lose
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,10 @@ class SpaceOptions:
             if not charges:
                 raise OptionError("charges must not be empty (use None for the defaults)")
             for z in charges:
-                if isinstance(z, bool) or not isinstance(z, int) or z == 0 or abs(z) > _MAX_CHARGE:
-                    raise OptionError(f"charges must be non-zero integers up to {_MAX_CHARGE} in size, got {z!r}")
+                if isinstance(z, bool) or not isinstance(z, int) or z == 0 or abs(z) > MAX_CHARGE:
+                    raise OptionError(f"charges must be non-zero integers up to {MAX_CHARGE} in size, got {z!r}")
             object.__setattr__(self, "charges", tuple(dict.fromkeys(charges)))
-        for name, top in (("max_loss", 50), ("max_protons", 20), ("max_metal_exchange", 100),
+        for name, top in (("max_loss", MAX_LOSS), ("max_protons", 20), ("max_metal_exchange", 100),
                          ("max_ligand_exchange", 100), ("fragment_max_n", 100)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:

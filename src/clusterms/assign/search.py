@@ -21,6 +21,7 @@ from clusterms.chem.electrons import METAL_VALENCE
 from clusterms.chem.elements import electron_mass, element, is_element
 from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import Ligand, LigandLibrary, default_library
+from clusterms.chem.notation import MAX_CHARGE
 from clusterms.errors import NotationError, OptionError
 
 __all__ = ["SearchItem", "parse_pattern", "search_space"]
@@ -185,8 +186,8 @@ def search_space(
         raise OptionError(f"limit must be a positive integer, got {limit!r}")
     zs: list[int] = []
     for z in charges:
-        if isinstance(z, bool) or not isinstance(z, int) or z == 0 or abs(z) > 100:
-            raise OptionError(f"charges must be non-zero integers up to 100 in size, got {z!r}")
+        if isinstance(z, bool) or not isinstance(z, int) or z == 0 or abs(z) > MAX_CHARGE:
+            raise OptionError(f"charges must be non-zero integers up to {MAX_CHARGE} in size, got {z!r}")
         if z < 0 and polarity > 0:
             raise OptionError(f"charge {z} does not match polarity +1")
         if polarity * abs(z) not in zs:

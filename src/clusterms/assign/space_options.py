@@ -10,17 +10,23 @@ import argparse
 import math
 import re
 
-from clusterms.assign.candidates import Candidate, SpaceOptions, _collect_space, _polarity, finalise_space
+from clusterms.assign.candidates import (
+    MAX_LOSS,
+    Candidate,
+    SpaceOptions,
+    _collect_space,
+    _polarity,
+    finalise_space,
+)
 from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import LigandLibrary, default_library
+from clusterms.chem.notation import MAX_CHARGE
 from clusterms.errors import NotationError, OptionError
 
 __all__ = ["DEFAULT_SEARCH_CHARGES", "add_space_arguments", "candidates_from_args", "options_from_args",
            "parse_charges"]
 
 DEFAULT_SEARCH_CHARGES: tuple[int, ...] = (1, 2, 3, 4)
-_MAX_CHARGE = 100
-_MAX_LOSS = 50
 _DEFAULTS = SpaceOptions()
 
 
@@ -66,15 +72,15 @@ def parse_charges(text: str, /, *, option: str = "--charges") -> tuple[int, ...]
         one = re.fullmatch(r"(\d{1,3})\s*([+-]?)", item) or re.fullmatch(r"([+-])\s*(\d{1,3})", item)
         if rng:
             lo, hi = int(rng.group(1)), int(rng.group(2))
-            if not 1 <= lo <= hi <= _MAX_CHARGE:
-                raise OptionError(f"{option}: range {item!r} must run upwards from 1 to at most {_MAX_CHARGE}")
+            if not 1 <= lo <= hi <= MAX_CHARGE:
+                raise OptionError(f"{option}: range {item!r} must run upwards from 1 to at most {MAX_CHARGE}")
             out.extend(range(lo, hi + 1))
         elif one:
             a, b = one.groups()
             digits, sign = (a, b) if a.isdigit() else (b, a)
             z = int(digits)
-            if not 1 <= z <= _MAX_CHARGE:
-                raise OptionError(f"{option}: charge {item!r} must be from 1 to {_MAX_CHARGE} in size")
+            if not 1 <= z <= MAX_CHARGE:
+                raise OptionError(f"{option}: charge {item!r} must be from 1 to {MAX_CHARGE} in size")
             out.append(-z if sign == "-" else z)
         else:
             raise OptionError(f"{option}: expected charges like 1-4 or 2,3,4, got {text!r}")
@@ -86,8 +92,8 @@ def _max_loss(text: str) -> int:
         n = int(str(text).strip())
     except ValueError:
         n = -1
-    if not 0 <= n <= _MAX_LOSS:
-        raise OptionError(f"--max-loss: expected an integer from 0 to {_MAX_LOSS}, got {text!r}")
+    if not 0 <= n <= MAX_LOSS:
+        raise OptionError(f"--max-loss: expected an integer from 0 to {MAX_LOSS}, got {text!r}")
     return n
 
 
@@ -157,13 +163,11 @@ def candidates_from_args(args: argparse.Namespace, library: LigandLibrary, /) ->
             raise OptionError(f"--adducts: unknown adduct {key!r}; known: H, "
                               + ", ".join(sorted(k for k in library.adducts if k != "H")))
     reactants = [_parse(t, "--reactant", library) for t in (getattr(args, "reactant", None) or [])]
-    for text in options.species:
-        _parse(text, "--species", library)
+    species = [_parse(t, "--species", library) for t in options.species]
     raw = _collect_space(reactants, options, library)
     pattern = getattr(args, "search", None)
     if pattern:
-        polarity = _polarity(reactants) if reactants else _polarity(
-            [Ion.parse(t, library=library) for t in options.species])
+        polarity = _polarity(reactants or species)
         charges = options.charges or DEFAULT_SEARCH_CHARGES
         if polarity > 0 and any(z < 0 for z in charges):
             raise OptionError("--charges: anion charges (3-) do not fit cationic reactants")

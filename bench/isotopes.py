@@ -30,7 +30,7 @@ timed ``--repeat`` times (default 5; a method slower than 5 s per repetition, i.
 stops after 2) with ``time.perf_counter`` and the garbage collector off (as ``timeit`` does),
 methods interleaved within each repetition. Reported: the BEST repetition, from which the
 ratios and envelopes per second are computed (the median is also shown). Before every
-clusterms repetition its per-ion caches (``_parse_cached``, ``_natural_envelope``) are
+clusterms repetition its caches (``_parse_cached`` and the engine's computed envelopes) are
 cleared and, for the batch, the ions are parsed afresh, so no envelope is ever served from
 a cache; clusterms' per-element FFT tables (process-wide, not per ion) are kept, as a
 long-running program would keep them.
@@ -129,8 +129,8 @@ def dimer_ions(count: int = N_IONS, /, *, seed: int = SEED) -> list[str]:
 
 
 def clear_clusterms_caches() -> None:
-    """Clear the per-ion caches so no envelope is served from a previous repetition."""
-    for name in ("_parse_cached", "_natural_envelope"):
+    """Clear the caches so no envelope is served from a previous repetition."""
+    for name in ("_parse_cached",):
         cached = getattr(ion_module, name, None)
         if cached is None or not hasattr(cached, "cache_clear"):
             raise SystemExit(

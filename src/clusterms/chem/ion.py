@@ -212,8 +212,7 @@ class Ion:
         if fine:
             return fine_envelope(self.composition, self.charge, coverage=coverage,
                                  abundances=abundances)
-        if abundances is None and coverage == 0.9999:
-            return _natural_envelope(self)
+        # The engine keeps the envelopes it computed: asking again costs a lookup.
         return composition_envelope(self.composition, self.charge, coverage=coverage,
                                     abundances=abundances)
 
@@ -231,13 +230,6 @@ class Ion:
 
         env = self.envelope(fine=fine, abundances=abundances)
         return profile(env, resolution=resolution, shape=shape, points_per_fwhm=points_per_fwhm)
-
-
-@lru_cache(maxsize=4096)
-def _natural_envelope(ion: Ion) -> Envelope:
-    from clusterms.isotopes.engine import composition_envelope
-
-    return composition_envelope(ion.composition, ion.charge)
 
 
 @lru_cache(maxsize=8192)

@@ -191,16 +191,17 @@ def _check_spectrum_out(path: Path, *, force: bool) -> None:
 
 
 def _write_spectrum(spectrum: Any, path: Path, *, force: bool) -> None:
+    """Write ``spectrum`` by the suffix of ``path`` (checked beforehand with _check_spectrum_out,
+    before the work; the atomic writer refuses a file that appeared since unless ``force``)."""
     from clusterms.spectra import writers
 
-    _check_spectrum_out(path, force=force)
     suffix = path.suffix.lower()
     if suffix == ".mzml":
-        writers.write_mzml(spectrum, path)
+        writers.write_mzml(spectrum, path, overwrite=force)
     elif suffix == ".csv":
-        writers.write_csv(spectrum, path)
+        writers.write_csv(spectrum, path, overwrite=force)
     else:
-        writers.write_text(spectrum, path)
+        writers.write_text(spectrum, path, overwrite=force)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -422,7 +423,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} exists and is not a folder; choose another --out")
     # The demo replaces only what it writes itself (simulated_AgI_AuII_mixture.mzML, assign/).
-    return run_demo(out, write=_out, force=True)
+    return run_demo(out, write=_out)
 
 
 # parser ---------------------------------------------------------------------------------

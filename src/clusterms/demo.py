@@ -31,9 +31,10 @@ def example_path() -> Path:
     return Path(str(resources.files("clusterms.data").joinpath(EXAMPLE)))
 
 
-def run_demo(out: Path, *, write: Callable[[str], None], force: bool = True) -> int:
+def run_demo(out: Path, *, write: Callable[[str], None]) -> int:
     """Masses, electron counts and envelopes of the paper's ions, a simulated spectrum, and an
-    assignment of the shipped (simulated) Ag@I + Au@II reaction mixture with its report."""
+    assignment of the shipped (simulated) Ag@I + Au@II reaction mixture with its report
+    (outputs inside ``out`` are replaced)."""
     from clusterms.cli import main
 
     out.mkdir(parents=True, exist_ok=True)

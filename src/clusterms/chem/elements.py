@@ -23,7 +23,6 @@ __all__ = [
     "Element",
     "electron_mass",
     "element",
-    "element_symbols",
     "is_element",
     "proton_mass",
 ]
@@ -135,10 +134,6 @@ def electron_mass() -> float:
     """Electron mass in u (CODATA, from scipy.constants)."""
     return float(_load()["electron_mass"])  # type: ignore[arg-type]
 
-
-def element_symbols() -> frozenset[str]:
-    """Every element symbol of the table."""
-    return frozenset(_elements())
 
 
 def proton_mass() -> float:

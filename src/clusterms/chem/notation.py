@@ -97,7 +97,7 @@ class _Parser:
         self.i = j
         return n
 
-    def body(self, closer: str, top: bool) -> ParsedSpecies:
+    def body(self, closer: str) -> ParsedSpecies:
         """Parse items until ``closer`` (or the end / a charge when closer is '')."""
         out = ParsedSpecies()
         seen_ligand = False
@@ -178,7 +178,7 @@ class _Parser:
                 return ParsedSpecies(adducts={self.lib.adducts[inner]: 1}), False
         if not inner:
             raise self.fail("empty group", start)
-        part = self.body(close, top=False)
+        part = self.body(close)
         return part, bool(part.ligands)
 
     def _matching(self, close: str, start: int) -> int:
@@ -271,12 +271,12 @@ def parse_species(text: str, library: LigandLibrary) -> ParsedSpecies:
         p.i = start + 1
         if end == start + 1:
             raise p.fail("empty brackets", start)
-        parts = p.body("]", top=True)
+        parts = p.body("]")
         p.i = end + 1
         if p.peek() == "]":
             raise p.fail("unbalanced ']'")
     else:
-        parts = p.body("", top=True)
+        parts = p.body("")
     parts.charge = p.charge()
     if not (parts.metals or parts.ligands or parts.extra or parts.adducts):
         raise NotationError("no atoms in species", original, lead)

@@ -113,7 +113,7 @@ _LOG_NEGLIGIBLE = -45.0
 
 def fft_distributions(
     symbols: Sequence[str], counts: NDArray[np.int64], n: int, key: AbundanceKey = ()
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray]:
     """Aggregated distributions of many compositions on one FFT grid.
 
     Parameters
@@ -127,9 +127,8 @@ def fft_distributions(
 
     Returns
     -------
-    prob, mass, light
-        ``prob[b, s]`` probability of nucleon shift ``s``; ``mass[b, s]`` its mean mass
-        (u); ``light[b]`` mass of the all-lightest-isotope composition.
+    prob, mass
+        ``prob[b, s]`` probability of nucleon shift ``s``; ``mass[b, s]`` its mean mass (u).
     """
     c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
     log_re, log_im, rat_re, rat_im, light_el = _table(tuple(symbols), key, n)
@@ -161,7 +160,7 @@ def fft_distributions(
     shifts = np.arange(n, dtype=np.float64)
     bad = ~np.isfinite(offset) | (np.abs(offset - shifts) > 0.5 + 0.01 * shifts)
     offset = np.where(bad, shifts, offset)
-    return prob, light[:, None] + offset, light
+    return prob, light[:, None] + offset
 
 
 def reference_distribution(

@@ -192,7 +192,7 @@ def _compute_envelopes(pairs: list[tuple[Composition, int]], coverage: float, ke
         # fresh large arrays cost page faults that dominate the arithmetic.
         step = max(8, _CHUNK_BYTES // (int(n) * 8))
         for s in range(0, rows.size, step):
-            prob, mass, _ = fft_distributions(syms, sub[s:s + step], int(n), key)
+            prob, mass = fft_distributions(syms, sub[s:s + step], int(n), key)
             envs = _make_batch(prob, mass, allcharges[s:s + step], coverage)
             for i, env in zip(rows[s:s + step], envs, strict=True):
                 out[i] = env
@@ -227,10 +227,3 @@ def fine_envelope(
     masses, probs = masses[order], probs[order]
     return Envelope(mz=_to_mz(masses, charge), intensity=probs / probs.max(), probability=probs,
                     charge=charge, fine=True)
-
-
-def abundance_key(abundances: Abundances | None) -> AbundanceKey:
-    """Hashable key of validated abundances (for callers that cache)."""
-    return normalise_abundances(abundances)
-
-

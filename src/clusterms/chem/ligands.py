@@ -76,15 +76,22 @@ class LigandLibrary:
     ligands: Mapping[str, Ligand]
     adducts: Mapping[str, Adduct]
     aliases: Mapping[str, str] = field(default_factory=dict)
+    _hash: int = field(init=False, repr=False, compare=False)
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ligands", MappingProxyType(dict(self.ligands)))
         object.__setattr__(self, "adducts", MappingProxyType(dict(self.adducts)))
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
+        # Immutable: the hash (every Ion.parse looks the library up in a cache) and the
+        # greedy-matching order of names are computed once.
+        object.__setattr__(self, "_hash", hash((tuple(self.ligands.items()), tuple(self.adducts.items()),
+                                                tuple(self.aliases.items()))))
+        object.__setattr__(self, "_names", tuple(sorted(set(self.ligands) | set(self.aliases),
+                                                        key=lambda s: (-len(s), s))))
 
     def __hash__(self) -> int:
-        return hash((tuple(self.ligands.items()), tuple(self.adducts.items()),
-                     tuple(self.aliases.items())))
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LigandLibrary):
@@ -99,7 +106,7 @@ class LigandLibrary:
 
     def names(self) -> list[str]:
         """Every ligand key and alias, longest first (for greedy matching)."""
-        return sorted(set(self.ligands) | set(self.aliases), key=lambda s: (-len(s), s))
+        return list(self._names)
 
     def with_aliases(self, aliases: Mapping[str, str] | list[str] | tuple[str, ...]) -> LigandLibrary:
         """A library with extra user aliases, from a mapping or ``["L=BDT", "L'=DMBT"]``."""

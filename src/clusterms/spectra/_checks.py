@@ -19,12 +19,17 @@ def choice(name: str, value: object, allowed: Sequence[str]) -> str:
     return value
 
 
+def _number(value: object) -> float:
+    """``value`` as a float, NaN when it is not a number (the checks then refuse it)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def positive(name: str, value: object, *, unit: str = "") -> float:
     """Return ``value`` as a float if it is finite and > 0, else raise OptionError."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
+    number = _number(value)
     if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
         suffix = f" ({unit})" if unit else ""
         raise OptionError(f"{name} must be a finite number > 0{suffix}, got {value!r}")
@@ -33,10 +38,7 @@ def positive(name: str, value: object, *, unit: str = "") -> float:
 
 def non_negative(name: str, value: object) -> float:
     """Return ``value`` as a float if it is finite and >= 0, else raise OptionError."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
+    number = _number(value)
     if isinstance(value, bool) or not math.isfinite(number) or number < 0:
         raise OptionError(f"{name} must be a finite number >= 0, got {value!r}")
     return number
@@ -56,10 +58,7 @@ def count(name: str, value: object, *, minimum: int) -> int:
 
 def fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> float:
     """Return ``value`` if ``low < value < high`` (finite), else raise OptionError."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
+    number = _number(value)
     if isinstance(value, bool) or not (low < number < high):
         raise OptionError(f"{name} must be a number between {low} and {high}, got {value!r}")
     return number

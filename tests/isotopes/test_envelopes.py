@@ -7,7 +7,12 @@ from scipy.constants import physical_constants
 
 import clusterms
 from clusterms import Ion
-from clusterms.isotopes.engine import composition_envelope, composition_envelopes, fine_envelope
+from clusterms.isotopes.engine import (
+    clear_envelope_cache,
+    composition_envelope,
+    composition_envelopes,
+    fine_envelope,
+)
 
 ME = physical_constants["electron mass in u"][0]
 
@@ -51,15 +56,19 @@ def ion_el_light(sym):
 @pytest.mark.parametrize("text", PAPER + HEAVY)
 def test_aggregated_matches_isospecpy(text, method, oracle):
     ion = Ion.parse(text)
+    clear_envelope_cache()  # computed here by this method, not served from another test
     env = composition_envelope(ion.composition, ion.charge, method=method)
     _compare(ion, env, oracle)
 
 
 def test_ion_envelope_and_batch_are_the_same():
     ions = [Ion.parse(t) for t in PAPER + HEAVY]
+    clear_envelope_cache()
     batch = clusterms.envelopes(ions)
+    clear_envelope_cache()  # the single path computes each one itself
     for ion, b in zip(ions, batch, strict=True):
         e = ion.envelope()
+        assert e is not b
         # Same peaks; values equal to floating-point round-off (grouping changes FFT sizes).
         np.testing.assert_allclose(e.mz, b.mz, rtol=1e-13)
         np.testing.assert_allclose(e.intensity, b.intensity, rtol=1e-9, atol=1e-13)
@@ -169,3 +178,31 @@ def test_negative_composition_is_refused():
 
     with pytest.raises(OptionError):
         composition_envelope(Composition({"Ag": 1}) - Composition({"Ag": 2}))
+
+
+@pytest.mark.parametrize("charge", [0, -3, 2])
+@pytest.mark.parametrize("enrich", [None, {"Ag": {107: 0.99, 109: 0.01}}])
+def test_single_path_equals_batch_for_charge_and_abundances(charge, enrich):
+    comps = [Ion.parse(t).composition for t in ("[Ag29(BDT)12]3-", "[PtAg24(DMBT)18]2-", "[Ag(DMBT)2]-",
+                                                "[Au144(PET)60]")]
+    clear_envelope_cache()
+    batch = composition_envelopes([(c, charge) for c in comps], abundances=enrich)
+    clear_envelope_cache()
+    for c, b in zip(comps, batch, strict=True):
+        e = composition_envelope(c, charge, abundances=enrich)
+        assert e.charge == charge
+        np.testing.assert_allclose(e.mz, b.mz, rtol=1e-13)
+        np.testing.assert_allclose(e.probability, b.probability, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(e.intensity, b.intensity, rtol=1e-9, atol=1e-13)
+
+
+@pytest.mark.parametrize("text", ["[Au144(PET)60]2-", "[PtAg24(DMBT)18]2-", "[Ag(DMBT)2]-"])
+def test_far_tail_peaks_keep_sane_masses(text):
+    # Far into the tail (1e-12 of the probability left out) peak masses stay on 1 u steps:
+    # the mass-weighted ratio is still above the FFT round-off there.
+    ion = Ion.parse(text)
+    clear_envelope_cache()
+    env = composition_envelope(ion.composition, ion.charge, coverage=1 - 1e-12)
+    step = np.diff(env.mz) * abs(ion.charge)
+    assert np.all(np.isfinite(env.mz))
+    assert np.all((step > 0.9) & (step < 1.1)), step[(step <= 0.9) | (step >= 1.1)]

@@ -20,6 +20,7 @@ from clusterms.isotopes.abundances import (
 )
 from clusterms.isotopes.aggregated import fft_distributions, reference_distribution, required_length
 from clusterms.isotopes.envelope import Envelope
+from clusterms.isotopes.single import single_envelope
 
 __all__ = ["Method", "clear_envelope_cache", "composition_envelope", "composition_envelopes", "fine_envelope"]
 
@@ -123,7 +124,14 @@ def composition_envelope(
         return _make(prob, mass, charge, coverage)
     if method != "fft":
         raise OptionError(f"method must be 'fft' or 'reference', got {method!r}")
-    return composition_envelopes([(composition, charge)], coverage=coverage, abundances=abundances)[0]
+    cache_key = (composition, int(charge), float(coverage), key)
+    env = _ENVELOPE_CACHE.get(cache_key)
+    if env is None:
+        env = single_envelope(composition, int(charge), float(coverage), key)
+        if len(_ENVELOPE_CACHE) >= _CACHE_SIZE:
+            _ENVELOPE_CACHE.clear()
+        _ENVELOPE_CACHE[cache_key] = env
+    return env
 
 
 def composition_envelopes(

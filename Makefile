@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/isotopes.py
 	$(PY) bench/assign.py
+	$(PY) bench/fragments.py
 
 fuzz: install
 	$(PY) -m pip install --quiet -e '.[fuzz]'

@@ -14,8 +14,9 @@ against the peak list of a scan in two steps:
    Ag1-53 fragments with BDT/DMBT, S and H, z 1-3) and at least two of them must meet a
    picked peak within the tolerance. A handful of vectorised operations on the whole space.
 2. **With envelopes**, for the survivors only: the exact envelopes come in one batch from
-   the engine and are scored by the cosine between their peak heights and the observed
-   ones.
+   engine as one packed table (:func:`~clusterms.isotopes.table.envelope_table`, no
+   Python object per row) and are scored by the cosine between their peak heights and the
+   observed ones.
 
 Rules of the space (stated in :func:`fragment_space`): at least ``min_metals`` metal atoms,
 at least one ligand or S, no more S than the left-out ligands carried, a non-negative
@@ -39,7 +40,7 @@ from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import Adduct, Ligand
 from clusterms.errors import OptionError
 from clusterms.isotopes.aggregated import _moments
-from clusterms.isotopes.engine import composition_envelopes
+from clusterms.isotopes.table import envelope_table
 
 __all__ = ["FragmentMatches", "FragmentSpace", "fragment_space"]
 
@@ -216,18 +217,16 @@ class FragmentSpace:
         order = np.argsort(x)
         x, y = x[order], y[order]
         idx = self.screen(x, ppm=ppm)
-        counts = self.element_counts[idx]
-        comps = [Composition._trusted(dict(zip(self.symbols, (int(v) for v in row), strict=True)))
-                 for row in counts]
-        envs = composition_envelopes(list(zip(comps, (int(z) for z in self.charge[idx]), strict=True)))
-        tol = ppm * 1e-6
-        scores = np.empty(idx.size)
-        for k, env in enumerate(envs):
-            big = env.intensity >= floor
-            theo = env.intensity[big]
-            obs = _heights(x, y, env.mz[big], tol)
-            denom = np.linalg.norm(theo) * np.linalg.norm(obs)
-            scores[k] = float(theo @ obs / denom) if denom > 0 else 0.0
+        table = envelope_table(self.symbols, self.element_counts[idx], self.charge[idx])
+        # Cosine per row over its peaks above `floor`, all rows at once on the flat table.
+        big = table.intensity >= floor
+        rows = table.row_index[big]
+        theo = table.intensity[big]
+        obs = _heights(x, y, table.mz[big], ppm * 1e-6) if x.size else np.zeros(theo.size)
+        dot = np.bincount(rows, theo * obs, minlength=idx.size)
+        norm = np.sqrt(np.bincount(rows, theo * theo, minlength=idx.size)
+                       * np.bincount(rows, obs * obs, minlength=idx.size))
+        scores = np.divide(dot, norm, out=np.zeros(idx.size), where=norm > 0)
         keep = scores >= min_score
         return FragmentMatches(self.take(idx[keep]), _frozen(scores[keep]))  # type: ignore[arg-type]
 

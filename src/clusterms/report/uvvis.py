@@ -6,32 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clusterms import __version__
+from clusterms.report.templating import render_template
+from clusterms.report.templating import svg_body as _svg_body
 from clusterms.report.uvvis_figures import overlay_figure, weights_figure
 from clusterms.uvvis.bands import Band
 from clusterms.uvvis.mixture import MixtureFit, SeriesComponents
 
-__all__ = ["render_template", "uvvis_report"]
-
-
-def render_template(name: str, /, **context: Any) -> str:
-    """Render ``templates/NAME`` with autoescaping (every value from a file or user is escaped)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(loader=PackageLoader("clusterms.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=False)
-    return env.get_template(name).render(**context)
-
-
-def _svg_body(svg: bytes) -> str:
-    """Inline SVG: without the XML prolog and the RDF metadata block (creator URLs)."""
-    text = svg.decode("utf-8")
-    start = text.find("<svg")
-    text = text[start:] if start >= 0 else text
-    a, b = text.find("<metadata>"), text.find("</metadata>")
-    if 0 <= a < b:
-        text = text[:a] + text[b + len("</metadata>"):]
-    return text
+__all__ = ["uvvis_report"]
 
 
 def uvvis_report(*, title: str, fits: Sequence[MixtureFit], times_h: Sequence[float | None],

@@ -124,8 +124,10 @@ class FragmentSpace:
         out[:, col["H"]] += self.protons
         return _frozen(out.astype(np.int32))  # type: ignore[return-value]
 
+    @cached_property
     def _masses(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Lightest-isotope mass, average mass and mean nominal shift of each row."""
+        """Lightest-isotope mass, average mass and mean nominal shift of each row (computed once:
+        every scan of a ramp screens the same space)."""
         c = self.element_counts.astype(np.float64)
         light = np.array([element(s).masses[0] for s in self.symbols])
         avg = np.array([element(s).average_mass for s in self.symbols])
@@ -135,17 +137,28 @@ class FragmentSpace:
     @cached_property
     def lightest_mz(self) -> FloatArray:
         """m/z of the all-lightest-isotope peak of each row."""
-        light, _, _ = self._masses()
+        light, _, _ = self._masses
         z = self.charge.astype(np.float64)
         return _frozen((light - z * electron_mass()) / np.abs(z))  # type: ignore[return-value]
 
     def predicted_mz(self, offsets: tuple[int, ...] = (-1, 0, 1), /) -> FloatArray:
+        """(N, len(offsets)) predicted m/z of the peaks ``offsets`` shifts from the centre (the
+        central three are computed once per space)."""
+        if offsets == (-1, 0, 1):
+            return self._predicted_central
+        return self._predict(offsets)
+
+    @cached_property
+    def _predicted_central(self) -> FloatArray:
+        return _frozen(self._predict((-1, 0, 1)))  # type: ignore[return-value]
+
+    def _predict(self, offsets: tuple[int, ...]) -> FloatArray:
         """(N, len(offsets)) predicted m/z of the peaks ``offsets`` shifts from the centre.
 
         The centre is the mean nominal shift rounded (at least 1, so that the lowest
         offset stays a real peak); peaks step by the mean mass per nominal shift.
         """
-        light, avg, mean = self._masses()
+        light, avg, mean = self._masses
         centre = np.maximum(np.rint(mean), 1.0 - min(offsets))
         step = np.where(mean > 0, (avg - light) / np.where(mean > 0, mean, 1.0), 1.0)
         shifts = centre[:, None] + np.asarray(offsets, dtype=np.float64)[None, :]

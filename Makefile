@@ -35,6 +35,7 @@ bench: install
 	$(PY) bench/isotopes.py
 	$(PY) bench/assign.py
 	$(PY) bench/fragments.py
+	$(PY) bench/tandem.py
 
 fuzz: install
 	$(PY) -m pip install --quiet -e '.[fuzz]'

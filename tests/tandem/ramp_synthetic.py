@@ -8,15 +8,11 @@ precursor intensity is not its survival yield); detector noise is added.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
-from IsoSpecPy import IsoTotalProb
-from scipy.constants import physical_constants
+from render_independent import grid, profile
 
 from clusterms.spectra.spectrum import Spectrum
 
-ME = physical_constants["electron mass in u"][0]
 PRECURSOR = "[AuAg52(BDT)12(DMBT)16]3-"
 ENERGIES = np.arange(0.0, 61.0, 5.0)
 
@@ -66,35 +62,6 @@ def ce50_truth():
     e = np.linspace(ENERGIES[0], ENERGIES[-1], 60001)
     surv, _ = true_shares(e)
     return float(e[np.argmin(np.abs(surv - 0.5))])
-
-
-def grid(lo=250.0, hi=5000.0, resolution=20000.0):
-    step = 1.0 / resolution / 6.0
-    return lo * np.exp(np.arange(int(np.log(hi / lo) / step)) * step)
-
-
-@cache
-def _sticks(formula, charge):
-    it = IsoTotalProb(formula=formula, prob_to_cover=0.9999)
-    m = np.asarray(it.np_masses())
-    p = np.asarray(it.np_probs())
-    b = np.rint(m * 1000).astype(np.int64)
-    _u, inv = np.unique(b, return_inverse=True)
-    pm = np.bincount(inv, p)
-    mm = np.bincount(inv, p * m) / pm
-    mz = (mm - charge * ME) / abs(charge)
-    return mz, pm / pm.sum()
-
-
-def profile(x, formula, charge, resolution):
-    mz, p = _sticks(formula, charge)
-    y = np.zeros_like(x)
-    keep = p > 1e-6
-    for m, q in zip(mz[keep], p[keep], strict=True):
-        s = m / resolution / 2.354820045
-        i0, i1 = np.searchsorted(x, [m - 5 * s, m + 5 * s])
-        y[i0:i1] += q / (s * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((x[i0:i1] - m) / s) ** 2)
-    return y
 
 
 def render_ramp(*, resolution=20000.0, noise=0.002, seed=0, energies=ENERGIES):

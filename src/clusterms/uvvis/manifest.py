@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 from clusterms.errors import InputFileError, OptionError
+from clusterms.units import parse_time_h, time_from_name
 
 __all__ = ["is_manifest", "parse_time_h", "read_manifest", "time_from_name"]
-
-_UNITS_H = {"s": 1 / 3600, "sec": 1 / 3600, "min": 1 / 60, "m": 1 / 60, "h": 1.0, "hr": 1.0, "hrs": 1.0,
-            "hour": 1.0, "hours": 1.0, "d": 24.0, "day": 24.0, "days": 24.0}
-_TIME = re.compile(r"^\s*([+]?\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
-
-
-def parse_time_h(text: str, /) -> float:
-    """``'5 min'``, ``'2 h'``, ``'48h'``, ``'2 d'`` in hours; a bare number is hours."""
-    m = _TIME.match(text)
-    if not m:
-        raise OptionError(f"time {text!r} not understood; write e.g. '5 min', '2 h' or '2 d'")
-    unit = m.group(2).lower() or "h"
-    if unit not in _UNITS_H:
-        raise OptionError(f"time unit {m.group(2)!r} in {text!r} not understood; use s, min, h or d")
-    return float(m.group(1)) * _UNITS_H[unit]
-
-
-def time_from_name(name: str, /) -> float | None:
-    """The time a name carries (``'t_2h'``, ``'48 h'``, ``'mix_30min'``), or None."""
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(min|h|hr|hrs|d|days?|s)(?![a-zA-Z])", name)
-    if not m:
-        return None
-    return parse_time_h(m.group(1) + " " + m.group(2))
-
 
 def read_manifest(path: Path, /) -> list[tuple[Path, float]]:
     """Rows ``file,time`` of a manifest CSV (files relative to the manifest's folder)."""

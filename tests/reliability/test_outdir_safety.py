@@ -1,0 +1,163 @@
+"""--force never deletes what clusterms did not write; output faults end in one `error:` line.
+
+Issue 9: `assign data/mix.mzML --out data --force` used to delete data/ with its input.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clusterms.cli import main
+from clusterms.outdir import MARKER
+
+ASSIGN = ["--reactant", "Ag@I", "--mz-range", "1590", "1620", "--quiet"]
+
+
+def _run(argv: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main(argv)
+    finally:
+        os.chdir(old)
+    return code, capsys.readouterr().err
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def mix(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    where = tmp_path_factory.mktemp("mix")
+    assert main(["simulate", "Ag@I=1", "--resolution", "20000", "--mz-range", "1590", "1620", "--seed", "1",
+                 "--out", str(where / "mix.mzML")]) == 0
+    return (where / "mix.mzML").read_bytes()
+
+
+@pytest.fixture
+def work(tmp_path: Path, mix: bytes) -> Path:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mix.mzML").write_bytes(mix)
+    (tmp_path / "data" / "notes.txt").write_text("the user's notes\n", encoding="utf-8")
+    return tmp_path
+
+
+def _no_temporaries(folder: Path) -> None:
+    assert not [p.name for p in folder.iterdir() if p.name.endswith((".partial", ".tmp", ".old"))]
+
+
+def test_force_onto_the_folder_holding_the_input_is_refused(work: Path, capsys) -> None:
+    before = _tree(work)
+    code, err = _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "data", "--force"], work, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: refusing to replace data: it contains the input")
+    assert _tree(work) == before
+
+
+def test_force_onto_a_parent_of_the_input_is_refused(work: Path, capsys) -> None:
+    before = _tree(work)
+    code, err = _run(["assign", str(work / "data" / "mix.mzML"), *ASSIGN, "--out", str(work), "--force"],
+                     work / "data", capsys)
+    assert code == 2 and "contains the input" in err
+    assert _tree(work) == before
+
+
+def test_force_onto_a_folder_without_marker_is_refused(work: Path, capsys) -> None:
+    (work / "mine").mkdir()
+    (work / "mine" / "a.txt").write_text("keep\n", encoding="utf-8")
+    before = _tree(work)
+    code, err = _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "mine", "--force"], work, capsys)
+    assert code == 2 and err.startswith("error: refusing to replace mine: it is not a clusterms result folder")
+    assert _tree(work) == before
+
+
+def test_force_replaces_a_result_folder(work: Path, capsys) -> None:
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res"], work, capsys)[0] == 0
+    assert (work / "res" / MARKER).is_file()
+    (work / "res" / "assignments.csv").write_text("stale\n", encoding="utf-8")
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res", "--force"], work, capsys)[0] == 0
+    assert (work / "res" / "assignments.csv").read_text(encoding="utf-8").startswith("species")
+    _no_temporaries(work)
+
+
+def test_force_onto_a_symlink_replaces_the_linked_result_and_keeps_the_link(work: Path, capsys) -> None:
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "real"], work, capsys)[0] == 0
+    (work / "link").symlink_to("real")
+    (work / "real" / "assignments.csv").write_text("stale\n", encoding="utf-8")
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "link", "--force"], work, capsys)[0] == 0
+    assert (work / "link").is_symlink()
+    assert (work / "real" / "assignments.csv").read_text(encoding="utf-8").startswith("species")
+    _no_temporaries(work)
+
+
+def test_output_folder_gets_the_umask(work: Path, capsys) -> None:
+    old = os.umask(0o022)
+    try:
+        assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res"], work, capsys)[0] == 0
+    finally:
+        os.umask(old)
+    assert (work / "res").stat().st_mode & 0o777 == 0o755
+    assert (work / "res" / "report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_250_character_output_name_works(work: Path, capsys) -> None:
+    name = "r" * 250
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", name], work, capsys)[0] == 0
+    assert (work / name / "assignments.csv").is_file()
+    _no_temporaries(work)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_parent_is_an_error_line(work: Path, capsys) -> None:
+    ro = work / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        code, err = _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "ro/res"], work, capsys)
+    finally:
+        ro.chmod(0o755)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: cannot create ro/res")
+    assert list(ro.iterdir()) == []
+
+
+@pytest.mark.parametrize("err", [errno.EROFS, errno.EACCES, errno.ENAMETOOLONG])
+def test_folder_creation_faults_are_an_error_line(work: Path, capsys, monkeypatch, err: int) -> None:
+    """Works as root too: the failing mkdtemp is injected (root ignores a read-only folder)."""
+    import tempfile
+
+    def fail(*args: object, **kwargs: object) -> str:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", fail)
+    before = _tree(work)
+    code, msg = _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res"], work, capsys)
+    assert code == 2 and msg.count("\n") == 1, msg
+    assert msg.startswith(f"error: cannot create res: {os.strerror(err)}")
+    assert _tree(work) == before
+
+
+def _tiny_fsize() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+def test_disk_full_while_writing_is_an_error_line(work: Path) -> None:
+    exe = str(Path(sys.executable).with_name("clusterms"))
+    proc = subprocess.run([exe, "assign", "data/mix.mzML", *ASSIGN, "--out", "res"], cwd=work,
+                          capture_output=True, text=True, preexec_fn=_tiny_fsize, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: cannot write res")
+    assert "Traceback" not in proc.stderr
+    assert not (work / "res").exists()
+    assert not [p.name for p in work.iterdir() if p.name.startswith(".")]

@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -23,11 +24,55 @@ from pathlib import Path
 
 from clusterms.errors import OutputError
 
-__all__ = ["MARKER", "atomic_directory", "check_output_directory", "is_result_folder"]
+__all__ = ["MARKER", "atomic_directory", "check_output_directory", "clean_leftovers", "is_result_folder"]
 
 MARKER = ".clusterms-result"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+def _stem(name: str) -> str:
+    """Short temporary-name stem for ``name`` (stays far below 255 bytes for any legal name)."""
+    if len(os.fsencode(name)) <= 40:
+        return name
+    return name[:24].encode("utf-8", "ignore")[:24].decode("utf-8", "ignore") + "~" + \
+        hashlib.sha1(os.fsencode(name)).hexdigest()[:10]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(path: str | os.PathLike[str], /) -> list[Path]:
+    """Remove ``.NAME.PID.*.partial|.tmp|.old`` entries beside ``path`` left by a dead clusterms run."""
+    target = Path(path)
+    parent = target.parent if target.parent != Path("") else Path(".")
+    prefix = f".{_stem(target.name)}."
+    removed: list[Path] = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix) or not name.endswith((".partial", ".tmp", ".old")):
+            continue
+        pid_text = name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
 
 
 def is_result_folder(path: Path, /) -> bool:
@@ -95,8 +140,9 @@ def atomic_directory(path: str | os.PathLike[str], /, *, force: bool = False,
     if target.is_symlink():
         target = target.resolve()  # replace the folder the link points to, keep the link
     parent = target.resolve().parent
+    clean_leftovers(parent / target.name)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.{os.getpid()}.", suffix=".partial",
+        tmp = Path(tempfile.mkdtemp(prefix=f".{_stem(target.name)}.{os.getpid()}.", suffix=".partial",
                                     dir=parent))
         os.chmod(tmp, 0o777 & ~_umask())
     except OSError as exc:
@@ -123,7 +169,7 @@ def atomic_directory(path: str | os.PathLike[str], /, *, force: bool = False,
         old: Path | None = None
         try:
             if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.{os.getpid()}.",
+                old = Path(tempfile.mkdtemp(prefix=f".{_stem(target.name)}.{os.getpid()}.",
                                             suffix=".old", dir=parent))
                 os.rmdir(old)
                 os.replace(target, old)

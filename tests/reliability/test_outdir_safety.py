@@ -161,3 +161,36 @@ def test_disk_full_while_writing_is_an_error_line(work: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert not (work / "res").exists()
     assert not [p.name for p in work.iterdir() if p.name.startswith(".")]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_a_dead_run_are_removed_by_the_next_run(work: Path, capsys) -> None:
+    dead = _dead_pid()
+    partial = work / f".res.{dead}.abc.partial"
+    partial.mkdir()
+    (partial / "report.html").write_text("trunc", encoding="utf-8")
+    old = work / f".res.{dead}.xyz.old"
+    old.mkdir()
+    alive = work / f".res.{os.getpid()}.live.partial"  # a running process's folder is left alone
+    alive.mkdir()
+    foreign = work / ".res.notapid.partial"  # not a name clusterms gives
+    foreign.mkdir()
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res"], work, capsys)[0] == 0
+    assert not partial.exists() and not old.exists()
+    assert alive.exists() and foreign.exists()
+
+
+def test_clean_leftovers_for_a_long_name(work: Path) -> None:
+    from clusterms.outdir import _stem, clean_leftovers
+
+    name = "x" * 250
+    dead = _dead_pid()
+    left = work / f".{_stem(name)}.{dead}.q.partial"
+    left.mkdir()
+    assert len(left.name) < 100
+    assert clean_leftovers(work / name) == [left] and not left.exists()

@@ -194,3 +194,36 @@ def test_clean_leftovers_for_a_long_name(work: Path) -> None:
     left.mkdir()
     assert len(left.name) < 100
     assert clean_leftovers(work / name) == [left] and not left.exists()
+
+
+KILLER = """
+import os, signal, sys
+import clusterms.outdir as od
+real = od._exchange
+def exchange(a, b):
+    if sys.argv[1] == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    done = real(a, b)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return done
+od._exchange = exchange
+from clusterms.cli import main
+main(["assign", "data/mix.mzML", "--reactant", "Ag@I", "--mz-range", "1590", "1620", "--quiet",
+      "--out", "res", "--force"])
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_kill_9_around_the_swap_leaves_a_complete_result(work: Path, capsys, moment: str) -> None:
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res"], work, capsys)[0] == 0
+    (work / "res" / "assignments.csv").write_text("old result\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", KILLER, moment], cwd=work, capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    res = work / "res"
+    assert sorted(p.name for p in res.iterdir()) == [MARKER, "assignments.csv", "params.json", "report.html",
+                                                     "unassigned.csv"]
+    text = (res / "assignments.csv").read_text(encoding="utf-8")
+    assert (text == "old result\n") == (moment == "before")
+    # the next run on that path removes what the killed run left beside it
+    assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res", "--force"], work, capsys)[0] == 0
+    assert not [p.name for p in work.iterdir() if p.name.startswith(".")]

@@ -227,3 +227,14 @@ def test_kill_9_around_the_swap_leaves_a_complete_result(work: Path, capsys, mom
     # the next run on that path removes what the killed run left beside it
     assert _run(["assign", "data/mix.mzML", *ASSIGN, "--out", "res", "--force"], work, capsys)[0] == 0
     assert not [p.name for p in work.iterdir() if p.name.startswith(".")]
+
+
+def test_demo_does_not_replace_an_assign_folder_without_force(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "d"
+    (out / "assign").mkdir(parents=True)
+    (out / "assign" / "mine.txt").write_text("keep\n", encoding="utf-8")
+    (out / "assign" / MARKER).write_text("{}\n", encoding="utf-8")  # even an earlier result stays
+    code = main(["demo", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: output folder" in err and "assign exists" in err
+    assert sorted(p.name for p in (out / "assign").iterdir()) == [MARKER, "mine.txt"]

@@ -238,3 +238,16 @@ def test_demo_does_not_replace_an_assign_folder_without_force(tmp_path: Path, ca
     err = capsys.readouterr().err
     assert code == 2 and "error: output folder" in err and "assign exists" in err
     assert sorted(p.name for p in (out / "assign").iterdir()) == [MARKER, "mine.txt"]
+
+
+def test_a_250_character_file_name_and_tmp_leftovers(tmp_path: Path, capsys) -> None:
+    from clusterms.outdir import _stem
+
+    name = "s" * 245 + ".mzML"
+    dead = _dead_pid()
+    left = tmp_path / f".{_stem(name)}.{dead}.abc.tmp"
+    left.write_text("truncated", encoding="utf-8")
+    code = main(["simulate", "Ag@I=1", "--resolution", "20000", "--mz-range", "1590", "1620",
+                 "--out", str(tmp_path / name)])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]

@@ -251,3 +251,18 @@ def test_a_250_character_file_name_and_tmp_leftovers(tmp_path: Path, capsys) -> 
                  "--out", str(tmp_path / name)])
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_concurrent_runs_onto_one_out(work: Path, force: bool) -> None:
+    exe = str(Path(sys.executable).with_name("clusterms"))
+    argv = [exe, "assign", "data/mix.mzML", *ASSIGN, "--out", "res", *(["--force"] if force else [])]
+    procs = [subprocess.Popen(argv, cwd=work, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.returncode, err) for p in procs for _, err in [p.communicate(timeout=120)]]
+    codes = sorted(code for code, _ in results)
+    assert codes == ([0, 0] if force else [0, 2]), results
+    for code, err in results:
+        assert "Traceback" not in err and (code == 0 or err.startswith("error: "))
+    assert sorted(p.name for p in (work / "res").iterdir()) == [MARKER, "assignments.csv", "params.json",
+                                                                "report.html", "unassigned.csv"]
+    assert not [p.name for p in work.iterdir() if p.name.startswith(".")]

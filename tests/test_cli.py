@@ -188,8 +188,8 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 def test_assign_outputs(assigned) -> None:
     out = assigned / "out1"
-    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "params.json", "report.html",
-                                                     "unassigned.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".clusterms-result", "assignments.csv", "params.json",
+                                                     "report.html", "unassigned.csv"]
     header = (out / "assignments.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",") == ASSIGN_COLUMNS
     rows = {r["species"]: r for r in _csv(out / "assignments.csv")}
@@ -229,9 +229,13 @@ def test_assign_replaces_a_folder_only_with_force(assigned) -> None:
     code, _, err = run(argv, where)
     assert code == 2 and err == "error: output folder old exists; use --force to replace it\n"
     assert [p.name for p in old.iterdir()] == ["mine.txt"]
-    ok([*argv, "--force"], where)
-    assert sorted(p.name for p in old.iterdir()) == ["assignments.csv", "params.json", "report.html",
-                                                     "unassigned.csv"]
+    code, _, err = run([*argv, "--force"], where)  # not a clusterms result: refused even with --force
+    assert code == 2 and err.startswith("error: refusing to replace old: it is not a clusterms result folder")
+    assert [p.name for p in old.iterdir()] == ["mine.txt"]
+    ok([*argv, "--out", "old2"], where)
+    ok([*argv, "--out", "old2", "--force"], where)  # a clusterms result is replaced
+    assert sorted(p.name for p in (where / "old2").iterdir()) == [".clusterms-result", "assignments.csv",
+                                                                  "params.json", "report.html", "unassigned.csv"]
     assert not [p.name for p in where.iterdir() if p.name.startswith(".")]  # no .partial/.old folders left
 
 

@@ -274,7 +274,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
     if not args.reactant and not args.species and not args.search:
         raise OptionError("assign needs --reactant (repeatable), --species or --search")
-    out = check_output_directory(args.out, force=args.force)
+    out = check_output_directory(args.out, force=args.force, inputs=[args.file])
     settings = AssignSettings(resolution=args.resolution, snr=args.snr, min_score=args.min_score,
                               max_ppm=args.max_ppm, min_abundance=args.min_abundance,
                               baseline=not args.no_baseline, decoys=not args.no_decoys, seed=args.seed)
@@ -328,7 +328,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     report = assignment_report_bytes(title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
                                settings={**params["settings"], "reactants": ", ".join(params["reactants"])},
                                result=result, metadata=dict(spectrum.metadata))
-    with atomic_directory(out, force=args.force) as tmp:
+    with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
         (tmp / "assignments.csv").write_text(buf.getvalue(), encoding="utf-8")
         (tmp / "unassigned.csv").write_text(ubuf.getvalue(), encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, default=str) + "\n",
@@ -422,8 +422,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} exists and is not a folder; choose another --out")
-    # The demo replaces only what it writes itself (simulated_AgI_AuII_mixture.mzML, assign/).
-    return run_demo(out, write=_out)
+    # The demo replaces its own outputs only with --force (assign/ only if it is a clusterms result).
+    return run_demo(out, write=_out, force=args.force)
 
 
 # parser ---------------------------------------------------------------------------------
@@ -521,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the main job on the shipped example (make demo)")
     d.add_argument("--out", default="demo-output", metavar="DIR")
+    d.add_argument("--force", action="store_true", help="replace the outputs of an earlier demo")
     d.set_defaults(handler=_cmd_demo)
     return p
 

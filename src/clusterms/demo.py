@@ -31,10 +31,10 @@ def example_path() -> Path:
     return Path(str(resources.files("clusterms.data").joinpath(EXAMPLE)))
 
 
-def run_demo(out: Path, *, write: Callable[[str], None]) -> int:
+def run_demo(out: Path, *, write: Callable[[str], None], force: bool = False) -> int:
     """Masses, electron counts and envelopes of the paper's ions, a simulated spectrum, and an
     assignment of the shipped (simulated) Ag@I + Au@II reaction mixture with its report
-    (outputs inside ``out`` are replaced)."""
+    (an existing ``out/assign`` is replaced only with ``force`` and only if it is a clusterms result)."""
     from clusterms.cli import main
 
     out.mkdir(parents=True, exist_ok=True)
@@ -48,14 +48,15 @@ def run_demo(out: Path, *, write: Callable[[str], None]) -> int:
     write("== A SIMULATED spectrum of the Ag@I + Au@II mixture (not a measurement) ==")
     species = [f"{k}={v:g}" for k, v in EXAMPLE_SPECIES.items()]
     code = main(["simulate", *species, "--resolution", "20000", "--noise", "0.002", "--baseline",
-                 "--calibration-ppm", "8", "--mz-range", "300", "6000", "--seed", "7", "--out", str(sim), "--force"])
+                 "--calibration-ppm", "8", "--mz-range", "300", "6000", "--seed", "7", "--out", str(sim),
+                 *(["--force"] if force else [])])
     if code:
         return code
     write(f"wrote {sim}")
     write("")
     write(f"== clusterms assign on the shipped example ({EXAMPLE}, simulated, R = 20,000) ==")
     code = main(["assign", str(example_path()), "--reactant", "Ag@I", "--reactant", "Au@II",
-                 "--out", str(out / "assign"), "--force"])
+                 "--out", str(out / "assign"), *(["--force"] if force else [])])
     if code:
         return code
     write("")

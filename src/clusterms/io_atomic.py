@@ -99,8 +99,12 @@ def _atomic_write(
     target: Path, *, binary: bool, overwrite: bool, encoding: str
 ) -> Iterator[IO[Any]]:
     _check_target(target, overwrite=overwrite)
+    from clusterms.outdir import _stem, clean_leftovers
+
+    clean_leftovers(target)  # .NAME.PID.*.tmp of a killed earlier run
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+        # short stem + pid: within 255 bytes for any legal name, recognisable by clean_leftovers
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{_stem(target.name)}.{os.getpid()}.",
                                         suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(PY) -m compileall -q src/clusterms >/dev/null || true
-	$(VENV)/bin/clusterms demo --out demo-output
+	$(VENV)/bin/clusterms demo --out demo-output --force
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

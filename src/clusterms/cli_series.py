@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.reactant and not args.species and not args.search:
         raise OptionError("series needs --reactant (repeatable), --species or --search")
-    out = check_output_directory(args.out, force=args.force)
+    out = check_output_directory(args.out, force=args.force, inputs=[args.manifest])
     lib = load_library(args.ligands) if args.ligands else default_library()
     lib = lib.with_aliases(args.alias) if args.alias else lib
     manifest = read_series_manifest(args.manifest)
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         trends=table(trows, ["species", "slope", "slope_err", "r2", "spearman"]), inputs=inputs)
     shares_png = share_figure(result, "png", species=plot)
     stacked_png = stacked_figure(ordered, labels, "png")
-    with atomic_directory(out, force=args.force) as tmp:
+    with atomic_directory(out, force=args.force, inputs=[args.manifest, *files]) as tmp:
         (tmp / "series.csv").write_text(series_csv, encoding="utf-8")
         (tmp / "kinetics.csv").write_text(kinetics_csv, encoding="utf-8")
         if manifest.kind == "concentration":

@@ -91,7 +91,7 @@ def run_ramp(args: argparse.Namespace) -> int:
 
     settings = RampSettings(resolution=args.resolution, ppm=args.ppm, min_score=args.min_score,
                             min_share=args.min_share)
-    out = check_output_directory(args.out, force=args.force)
+    out = check_output_directory(args.out, force=args.force, inputs=[args.input])
     precursor = Ion.parse(args.precursor, library=_library(args))
     if precursor.charge == 0:
         raise OptionError(f"--precursor {args.precursor}: a precursor is an ion; give its charge")
@@ -153,7 +153,7 @@ def run_ramp(args: argparse.Namespace) -> int:
                          warnings=warnings)
     png = breakdown_figure(result, "png")
     pathways = pathway_figure(result, "png")
-    with atomic_directory(out, force=args.force) as tmp:
+    with atomic_directory(out, force=args.force, inputs=[args.input, *(s.source for s in scans)]) as tmp:
         (tmp / "breakdown.csv").write_text(breakdown, encoding="utf-8")
         (tmp / "ce50.csv").write_text(ce50, encoding="utf-8")
         if com is not None:
@@ -192,7 +192,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from clusterms.report.tandem_figures import compare_figure
     from clusterms.report.templating import render_template, svg_body
 
-    out = check_output_directory(args.out, force=args.force)
+    out = check_output_directory(args.out, force=args.force, inputs=args.dirs)
     labels: dict[str, str] = {}
     for item in args.label:
         d, sep, lab = item.partition("=")
@@ -232,7 +232,7 @@ def run_compare(args: argparse.Namespace) -> int:
     html = render_template("ramp_compare.html.j2", version=__version__, rows=rows,
                            figure_svg=svg_body(compare_figure(ramps, "svg")),
                            ramps=[{"label": k, "ce50": v["ce50"], "ce50_err": v["ce50_err"]} for k, v in ramps.items()])
-    with atomic_directory(out, force=args.force) as tmp:
+    with atomic_directory(out, force=args.force, inputs=args.dirs) as tmp:
         (tmp / "compare.csv").write_text(buf.getvalue(), encoding="utf-8")
         (tmp / "compare.png").write_bytes(png)
         (tmp / "report.html").write_text(html, encoding="utf-8")

@@ -129,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.max_residual < 1:
         raise OptionError(f"--max-residual {args.max_residual:g}: give a fraction between 0 and 1")
     window = _window(args.range)
-    out = check_output_directory(args.out, force=args.force)
+    ref_files = [item.partition("=")[2].partition("#")[0] for item in args.reference]
+    out = check_output_directory(args.out, force=args.force, inputs=[*args.mixtures, *ref_files])
     refs = _references(args.reference)
     mixtures, times = _mixtures(args.mixtures)
     clash = {r.name for r in refs} & {m.name for m in mixtures}
@@ -202,7 +203,8 @@ def run(args: argparse.Namespace) -> int:
                           components=comps, settings=settings, inputs=inputs, warnings=warnings)
     overlay_png = overlay_figure(fits, "png")
     weights_png = weights_figure(fits, times, "png")
-    with atomic_directory(out, force=args.force) as tmp:
+    with atomic_directory(out, force=args.force,
+                          inputs=[*args.mixtures, *ref_files, *(str(m.source) for m in mixtures)]) as tmp:
         (tmp / "fractions.csv").write_text(fr.getvalue(), encoding="utf-8")
         (tmp / "fit.csv").write_text(ft.getvalue(), encoding="utf-8")
         (tmp / "terms.csv").write_text(tm.getvalue(), encoding="utf-8")

@@ -35,7 +35,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    try:
+        sys.stdout.write(text + "\n")
+    except BrokenPipeError:
+        raise  # main: "output stream closed"
+    except OSError as exc:  # `> /dev/full`: ENOSPC; one error line, exit 2
+        raise OutputError(f"cannot write the standard output ({exc.strerror or exc}); "
+                          "check the disk or the redirection") from None
 
 
 def _err(text: str) -> None:
@@ -591,6 +597,16 @@ def entry() -> None:
 
     install()
     code = main()
+    try:
+        sys.stdout.flush()  # `> /dev/full` or a closed pipe shows here: never a silent success
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        _err(f"error: cannot write the standard output ({reason}); check the disk or the pipe")
+        code = code or 2
+        try:  # drop what is left in the buffer so teardown does not retry the write
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
     if os.environ.get("CLUSTERMS_FULL_EXIT"):
         sys.exit(code)
     logging = sys.modules.get("logging")

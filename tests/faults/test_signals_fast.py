@@ -74,3 +74,16 @@ def test_closed_stderr_only_drops_progress_and_completes(tmp_path: Path, spectru
     finally:
         os.close(w)
     assert proc.returncode == 0 and (out / "report.html").is_file()
+
+
+@pytest.mark.parametrize("args", [["mass", "Ag25"], ["pattern", "[Ag29(BDT)12]3-", "--fine"]],
+                         ids=["small", "large"])
+@pytest.mark.parametrize("env", [{}, {"CLUSTERMS_FULL_EXIT": "1"}], ids=["fast exit", "full exit"])
+def test_stdout_to_dev_full_is_one_error_line_exit_2(args: list[str], env: dict[str, str]) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([str(CLI), *args], stdout=full, stderr=subprocess.PIPE, timeout=60,
+                              env={**os.environ, **env}, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: cannot write the standard output")

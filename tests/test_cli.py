@@ -338,7 +338,9 @@ def test_console_script_into_a_closed_pipe() -> None:
         assert proc.stdout.readline().startswith(b"[Ag29(BDT)12]3-")
         proc.stdout.close()  # like `| head -1`
         err = proc.stderr.read().decode()
-        assert proc.wait(timeout=120) in (0, 1, 141) and "Traceback" not in err
+        # A closed stdout is never a success (issue 9): exit 2 and one `error:` line.
+        assert proc.wait(timeout=120) == 2 and "Traceback" not in err
+        assert err.count("error:") == 1 and err.startswith("error: output stream closed")
 
 
 def test_assign_on_text_loads_only_what_it_needs(tmp_path: Path) -> None:

@@ -8,18 +8,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import sys as _sys
 
-from clusterms.chem.composition import Composition
-from clusterms.chem.ion import Ion
-from clusterms.errors import ClustermsError, InputFileError, NotationError, OptionError
+# The console script imports this package before cli.entry runs: route SIGINT/SIGTERM to a
+# clean `error: interrupted` from the first instruction on (never a KeyboardInterrupt
+# traceback during imports). Library users (any other argv[0]) keep their own handlers.
+# `_signal` and `os` are already loaded by the interpreter: nothing is imported for this.
+if _sys.argv and _sys.argv[0].rsplit("/", 1)[-1] == "clusterms":
+    import _signal
+    import os as _os
+
+    def _early_exit(signum: int, frame: object) -> None:
+        # Before cli.main runs nothing has been written: say it and leave at once.
+        _os.write(2, b"error: interrupted\n")
+        _os._exit(128 + signum)
+
+    _signal.signal(_signal.SIGINT, _early_exit)
+    _signal.signal(_signal.SIGTERM, _early_exit)
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from clusterms.chem.composition import Composition
+    from clusterms.chem.ion import Ion
     from clusterms.isotopes.abundances import Abundances
     from clusterms.isotopes.envelope import Envelope
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Composition": "clusterms.chem.composition",
+    "Ion": "clusterms.chem.ion",
+    "ClustermsError": "clusterms.errors",
+    "InputFileError": "clusterms.errors",
+    "NotationError": "clusterms.errors",
+    "OptionError": "clusterms.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names on first use, so ``import clusterms`` (the CLI start) stays light."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'clusterms' has no attribute {name!r}")
 
 __all__ = [
     "ClustermsError",
@@ -44,6 +80,7 @@ def envelopes(
 
     Strings are parsed with :meth:`Ion.parse`.
     """
+    from clusterms.chem.ion import Ion
     from clusterms.isotopes.engine import composition_envelopes
 
     parsed = [i if isinstance(i, Ion) else Ion.parse(i) for i in ions]

@@ -35,11 +35,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    try:
+        sys.stdout.write(text + "\n")
+    except BrokenPipeError:
+        raise  # main: "output stream closed"
+    except OSError as exc:  # `> /dev/full`: ENOSPC; one error line, exit 2
+        raise OutputError(f"cannot write the standard output ({exc.strerror or exc}); "
+                          "check the disk or the redirection") from None
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed (`2>&1 | head -1`): drop the line, keep going
+        pass
 
 
 # Shared option helpers ------------------------------------------------------------------
@@ -528,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    from clusterms._signals import Interrupted, arm
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     # --debug is accepted anywhere on the line, before or after the command.
@@ -536,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClustermsWarning)
         try:
+            arm()
             try:
                 args = parser.parse_args(argv)
             except SystemExit as exc:  # --help and --version end here, having printed
@@ -553,11 +566,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _flush_warnings(caught)
             _err(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             return 2
+        except Interrupted as exc:
+            _err("error: interrupted")
+            return exc.exit_code
         except KeyboardInterrupt:
             _err("error: interrupted")
             return 130
         except BrokenPipeError:
-            return 0
+            # stdout closed before the results were all printed: never a success.
+            _err("error: output stream closed before the results were written")
+            return 2
         except Exception as exc:  # the last line of defence: never a bare traceback
             if debug:
                 raise
@@ -584,7 +602,20 @@ def entry() -> None:
     process therefore flushes its streams and ends at once. ``CLUSTERMS_FULL_EXIT=1``
     keeps the normal teardown (for tools that hook interpreter exit, such as coverage).
     """
+    from clusterms._signals import install
+
+    install()
     code = main()
+    try:
+        sys.stdout.flush()  # `> /dev/full` or a closed pipe shows here: never a silent success
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        _err(f"error: cannot write the standard output ({reason}); check the disk or the pipe")
+        code = code or 2
+        try:  # drop what is left in the buffer so teardown does not retry the write
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
     if os.environ.get("CLUSTERMS_FULL_EXIT"):
         sys.exit(code)
     logging = sys.modules.get("logging")

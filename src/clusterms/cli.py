@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clusterms import __version__
+from clusterms.cli_common import add_chem_options as _add_chem_options
+from clusterms.cli_common import library as _library
+from clusterms.cli_common import sha256_file as _sha256
 from clusterms.errors import ClustermsError, ClustermsWarning, NotationError, OptionError, OutputError
 
 if TYPE_CHECKING:
@@ -53,20 +56,6 @@ def _err(text: str) -> None:
 
 
 # Shared option helpers ------------------------------------------------------------------
-def _add_chem_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ligands", metavar="FILE", help="extra ligand library (TOML) merged over the built-in one")
-    p.add_argument("--alias", action="append", default=[], metavar="NAME=LIGAND",
-                   help="ligand alias, e.g. --alias L=BDT --alias \"L'=DMBT\" (repeatable)")
-
-
-def _library(args: argparse.Namespace) -> LigandLibrary:
-    from clusterms.chem.ligands import default_library, load_library
-
-    lib = load_library(args.ligands) if getattr(args, "ligands", None) else default_library()
-    aliases = getattr(args, "alias", None) or []
-    return lib.with_aliases(aliases) if aliases else lib
-
-
 def _ions(texts: Sequence[str], lib: LigandLibrary) -> list[Ion]:
     from clusterms.chem.ion import Ion
 
@@ -264,21 +253,11 @@ def _progress() -> Callable[[str], None]:
 
 
 # assign ---------------------------------------------------------------------------------
-def _sha256(path: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _cmd_assign(args: argparse.Namespace) -> int:
     import csv
     import io
 
-    from clusterms.assign.pipeline import AssignSettings, assign_spectrum
+    from clusterms.assign.pipeline import ASSIGNMENT_COLUMNS, AssignSettings, assign_spectrum
     from clusterms.assign.space_options import candidates_from_args, options_from_args
     from clusterms.outdir import atomic_directory, check_output_directory
 
@@ -320,10 +299,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         "estimated_false_assignments": result.false_assignment_estimate,
         "random_seed": args.seed,
     }
-    cols = ["species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance",
-            "electrons", "label", "ambiguous_with"]
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
     w.writeheader()
     for a in result.assignments:
         w.writerow(a.row())

@@ -10,9 +10,6 @@ to ``trends.csv``), ``assignments.csv`` (the assignment of the summed spectra), 
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import io
 import json
 import math
 import sys
@@ -20,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterms import __version__
+from clusterms.cli_common import csv_text, fmt_float, library, sha256_file
 
 __all__ = ["add_parser"]
 
@@ -47,31 +45,10 @@ def add_parser(sub: Any, add_chem_options: Any) -> None:
     s.set_defaults(handler=run)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _f(v: float, spec: str = ".6g") -> str:
-    return "" if not math.isfinite(v) else format(v, spec)
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def run(args: argparse.Namespace) -> int:
-    from clusterms.assign.pipeline import AssignSettings
+    from clusterms.assign.pipeline import ASSIGNMENT_COLUMNS, AssignSettings
     from clusterms.assign.space_options import candidates_from_args
     from clusterms.chem.ion import Ion
-    from clusterms.chem.ligands import default_library, load_library
     from clusterms.errors import OptionError
     from clusterms.outdir import atomic_directory, check_output_directory
     from clusterms.series import analyse_series, read_series_manifest
@@ -84,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.reactant and not args.species and not args.search:
         raise OptionError("series needs --reactant (repeatable), --species or --search")
     out = check_output_directory(args.out, force=args.force, inputs=[args.manifest])
-    lib = load_library(args.ligands) if args.ligands else default_library()
-    lib = lib.with_aliases(args.alias) if args.alias else lib
+    lib = library(args)
     manifest = read_series_manifest(args.manifest)
     settings = AssignSettings(resolution=args.resolution, min_score=args.min_score, max_ppm=args.max_ppm,
                               min_abundance=args.min_abundance)
@@ -105,34 +81,28 @@ def run(args: argparse.Namespace) -> int:
     order = sorted(range(len(manifest.values)), key=lambda i: manifest.values[i])
     files = [manifest.files[i] for i in order]
     rows = []
-    for k, (v, fit) in enumerate(zip(result.values, result.fits, strict=True)):
-        del k
+    for v, fit in zip(result.values, result.fits, strict=True):
         for r in fit.rows:
             rows.append([f"{v:g}", r.species, r.formula, r.charge, f"{r.abundance:.3f}", f"{r.share:.6f}"])
-    series_csv = _csv([value_col, "species", "formula", "charge", "abundance", "share"], rows)
+    series_csv = csv_text([value_col, "species", "formula", "charge", "abundance", "share"], rows)
     krows = []
     for a in result.species:
         kf = result.kinetics.get(a.species)
         if kf is None:
             continue
-        krows.append([a.species, a.formula, a.charge, kf.model, _f(kf.rate), _f(kf.rate_err), _f(kf.half_life_h),
-                      _f(kf.change_point_h), _f(kf.r2, ".4f")])
-    kinetics_csv = _csv(["species", "formula", "charge", "model", "rate", "rate_err", "half_life_h",
-                         "change_point_h", "r2"], krows)
-    trows = [[a.species, a.formula, a.charge, _f(t.slope), _f(t.slope_err), _f(t.r2, ".4f"), _f(t.spearman, ".4f")]
+        krows.append([a.species, a.formula, a.charge, kf.model, fmt_float(kf.rate), fmt_float(kf.rate_err),
+                      fmt_float(kf.half_life_h), fmt_float(kf.change_point_h), fmt_float(kf.r2, ".4f")])
+    kinetics_csv = csv_text(["species", "formula", "charge", "model", "rate", "rate_err", "half_life_h",
+                             "change_point_h", "r2"], krows)
+    trows = [[a.species, a.formula, a.charge, fmt_float(t.slope), fmt_float(t.slope_err), fmt_float(t.r2, ".4f"),
+              fmt_float(t.spearman, ".4f")]
              for a in result.species if (t := result.trends.get(a.species)) is not None]
-    trends_csv = _csv(["species", "formula", "charge", "slope", "slope_err", "r2", "spearman"], trows)
-    acols = ["species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance", "electrons", "label",
-             "ambiguous_with"]
-    abuf = io.StringIO()
-    w = csv.DictWriter(abuf, fieldnames=acols, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for a in result.species:
-        w.writerow(a.row())
+    trends_csv = csv_text(["species", "formula", "charge", "slope", "slope_err", "r2", "spearman"], trows)
+    assignments_csv = csv_text(ASSIGNMENT_COLUMNS, [[a.row()[c] for c in ASSIGNMENT_COLUMNS] for a in result.species])
     warnings = []
     if not result.species:
         warnings.append("no species was assigned in the summed spectra: nothing to follow")
-    inputs = [{"value": v, "file": str(f), "sha256": _sha256(f)} for v, f in zip(result.values, files, strict=True)]
+    inputs = [{"value": v, "file": str(f), "sha256": sha256_file(f)} for v, f in zip(result.values, files, strict=True)]
     params = {"clusterms_version": __version__, "command": "series", "kind": manifest.kind, "unit": manifest.unit,
               "inputs": inputs, "reactants": list(args.reactant or []), "mechanism": mechanism,
               "resolution": result.resolution, "calibration": result.assign_result.calibration,
@@ -170,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         (tmp / "kinetics.csv").write_text(kinetics_csv, encoding="utf-8")
         if manifest.kind == "concentration":
             (tmp / "trends.csv").write_text(trends_csv, encoding="utf-8")
-        (tmp / "assignments.csv").write_text(abuf.getvalue(), encoding="utf-8")
+        (tmp / "assignments.csv").write_text(assignments_csv, encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(params, indent=2, default=str) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         (tmp / "shares.png").write_bytes(shares_png)
@@ -183,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             kf = result.kinetics.get(a.species)
             tail = ""
             if kf is not None:
-                tail = f"  {kf.model:<18} t1/2 {_f(kf.half_life_h, '.3g') or '-':>6} h"
+                tail = f"  {kf.model:<18} t1/2 {fmt_float(kf.half_life_h, '.3g') or '-':>6} h"
                 if math.isfinite(kf.change_point_h):
                     tail += f"  change at {kf.change_point_h:.3g} h"
             shares = " ".join(f"{v:.3f}" for v in result.shares(a.species))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import math
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterms import __version__
+from clusterms.cli_common import csv_text, fmt_float, library
 from clusterms.errors import InputFileError, OptionError
 
 __all__ = ["add_parsers"]
@@ -55,17 +55,6 @@ def add_parsers(sub: Any, add_chem_options: Any) -> None:
     c.set_defaults(handler=run_compare)
 
 
-def _fmt(v: float, spec: str = ".3f") -> str:
-    return "" if not math.isfinite(v) else format(v, spec)
-
-
-def _library(args: argparse.Namespace) -> Any:
-    from clusterms.chem.ligands import default_library, load_library
-
-    lib = load_library(args.ligands) if getattr(args, "ligands", None) else default_library()
-    return lib.with_aliases(args.alias) if getattr(args, "alias", None) else lib
-
-
 def _ce50_rows(result: Any, convert: Any = None) -> list[list[str]]:
     rows = []
     for s in result.species:
@@ -75,7 +64,7 @@ def _ce50_rows(result: Any, convert: Any = None) -> list[list[str]]:
             v, err, kind = s.appearance, s.appearance_err, "appearance"
         if convert is not None:
             v, err = convert(v), convert(err)
-        rows.append([s.species, s.ion.formula, str(s.ion.charge), _fmt(v), _fmt(err), kind])
+        rows.append([s.species, s.ion.formula, str(s.ion.charge), fmt_float(v), fmt_float(err), kind])
     return rows
 
 
@@ -92,7 +81,7 @@ def run_ramp(args: argparse.Namespace) -> int:
     settings = RampSettings(resolution=args.resolution, ppm=args.ppm, min_score=args.min_score,
                             min_share=args.min_share)
     out = check_output_directory(args.out, force=args.force, inputs=[args.input])
-    precursor = Ion.parse(args.precursor, library=_library(args))
+    precursor = Ion.parse(args.precursor, library=library(args))
     if precursor.charge == 0:
         raise OptionError(f"--precursor {args.precursor}: a precursor is an ion; give its charge")
     say(f"reading {args.input}")
@@ -103,21 +92,14 @@ def run_ramp(args: argparse.Namespace) -> int:
     if len(result.species) == 1:
         warnings.append("no fragment of the precursor was found in any scan")
 
-    def table(header: list[str], rows: list[list[Any]]) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-        return buf.getvalue()
-
-    breakdown = table(["energy", "species", "formula", "charge", "share"],
+    breakdown = csv_text(["energy", "species", "formula", "charge", "share"],
                       [[f"{p.energy:g}", s.species, s.ion.formula, s.ion.charge, f"{p.shares[k]:.6f}"]
                        for p in result.points for k, s in enumerate(result.species)])
     ce50_header = ["species", "formula", "charge", "ce50", "ce50_err", "kind"]
-    ce50 = table(ce50_header, _ce50_rows(result))
-    channels = table(["parent", "product", "partner", "partner_observed", "first_energy"],
+    ce50 = csv_text(ce50_header, _ce50_rows(result))
+    channels = csv_text(["parent", "product", "partner", "partner_observed", "first_energy"],
                      [[c.parent, c.product, c.partner, "true" if c.partner_observed else "false",
-                       _fmt(c.first_energy, "g")] for c in result.channels])
+                       fmt_float(c.first_energy, "g")] for c in result.channels])
     com = None
     convention = None
     if args.gas:
@@ -127,7 +109,7 @@ def run_ramp(args: argparse.Namespace) -> int:
             return float(centre_of_mass(v, ion_mass=mass, gas=args.gas, charge=precursor.charge,
                                         unit=args.energy_unit)) if math.isfinite(v) else v
 
-        com = table(ce50_header, _ce50_rows(result, convert))
+        com = csv_text(ce50_header, _ce50_rows(result, convert))
         convention = (f"E_com = E_lab x m_gas / (m_gas + m_ion), m_gas {args.gas}, m_ion {mass:.1f} Da (precursor); "
                       + ("E_lab = |z| x V (energies read as collision voltages)" if args.energy_unit == "V"
                          else "E_lab read from the file in eV"))
@@ -172,7 +154,7 @@ def run_ramp(args: argparse.Namespace) -> int:
         for s in result.species:
             c50 = f"{s.ce50:.2f}±{s.ce50_err:.2f}" if math.isfinite(s.ce50) else ""
             sys.stdout.write(f"{s.species:<{width}}  {s.kind:<9}  {s.max_share:>9.3f}  {s.max_energy:>5g}  "
-                             f"{_fmt(s.appearance, '.1f'):>6}  {c50:>12}\n")
+                             f"{fmt_float(s.appearance, '.1f'):>6}  {c50:>12}\n")
         sys.stdout.write(f"{len(result.species) - 1} fragments, {len(result.channels)} channels -> {out}/\n")
     return 0
 
@@ -224,20 +206,17 @@ def run_compare(args: argparse.Namespace) -> int:
         ramps[label] = {"energy": e, "survival": surv, "ce50": c50, "ce50_err": c50e}
         for r in ce:
             rows.append([label, r["species"], r["formula"], r["charge"], r["ce50"], r["ce50_err"], r["kind"]])
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["ramp", "species", "formula", "charge", "ce50", "ce50_err", "kind"])
-    w.writerows(rows)
+    compare = csv_text(["ramp", "species", "formula", "charge", "ce50", "ce50_err", "kind"], rows)
     png = compare_figure(ramps, "png")
     html = render_template("ramp_compare.html.j2", version=__version__, rows=rows,
                            figure_svg=svg_body(compare_figure(ramps, "svg")),
                            ramps=[{"label": k, "ce50": v["ce50"], "ce50_err": v["ce50_err"]} for k, v in ramps.items()])
     with atomic_directory(out, force=args.force, inputs=args.dirs) as tmp:
-        (tmp / "compare.csv").write_text(buf.getvalue(), encoding="utf-8")
+        (tmp / "compare.csv").write_text(compare, encoding="utf-8")
         (tmp / "compare.png").write_bytes(png)
         (tmp / "report.html").write_text(html, encoding="utf-8")
     for k, v in ramps.items():
-        sys.stdout.write(f"{k}: CE50 {_fmt(v['ce50'], '.2f') or 'not reached'}"
-                         f"{' ± ' + _fmt(v['ce50_err'], '.2f') if math.isfinite(v['ce50_err']) else ''}\n")
+        sys.stdout.write(f"{k}: CE50 {fmt_float(v['ce50'], '.2f') or 'not reached'}"
+                         f"{' ± ' + fmt_float(v['ce50_err'], '.2f') if math.isfinite(v['ce50_err']) else ''}\n")
     sys.stdout.write(f"{len(ramps)} ramps -> {out}/\n")
     return 0

@@ -8,15 +8,13 @@ residual_fraction, flagged), ``bands.csv``, ``terms.csv`` (scattering and baseli
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from clusterms import __version__
+from clusterms.cli_common import csv_text, sha256_file
 from clusterms.errors import OptionError
 
 __all__ = ["add_parser", "run"]
@@ -43,14 +41,6 @@ def add_parser(sub: Any) -> None:
                         "norm (default 0.02)")
     u.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
     u.set_defaults(handler=run)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _window(text: str | None) -> tuple[float, float] | None:
@@ -155,36 +145,23 @@ def run(args: argparse.Namespace) -> int:
                         f"the references are not enough to describe the series")
     settings = {"baseline": args.baseline, "scattering": not args.no_scattering, "axis": args.axis,
                 "range_nm": list(window) if window else None, "max_residual": args.max_residual}
-    inputs = [{"file": str(r.source), "role": f"reference {r.name}", "sha256": _sha256(Path(r.source))}
+    inputs = [{"file": str(r.source), "role": f"reference {r.name}", "sha256": sha256_file(r.source)}
               for r in refs]
     for src in dict.fromkeys(m.source for m in mixtures):
-        inputs.append({"file": str(src), "role": "mixture", "sha256": _sha256(Path(src))})
+        inputs.append({"file": str(src), "role": "mixture", "sha256": sha256_file(src)})
 
-    fr = io.StringIO()
-    w = csv.writer(fr, lineterminator="\n")
-    w.writerow(["spectrum", "component", "weight"])
-    for f in fits:
-        for name, value in f.weights.items():
-            w.writerow([f.spectrum, name, f"{value:.6g}"])
-    ft = io.StringIO()
-    w = csv.writer(ft, lineterminator="\n")
-    w.writerow(["spectrum", "residual_fraction", "flagged"])
-    for f in fits:
-        w.writerow([f.spectrum, f"{f.residual_fraction:.6g}", "true" if f.flagged else "false"])
-    tm = io.StringIO()
-    w = csv.writer(tm, lineterminator="\n")
-    w.writerow(["spectrum", "term", "value"])
-    for f in fits:
-        for name, value in f.terms.items():
-            w.writerow([f.spectrum, name, f"{value:.6g}"])
-    bd = io.StringIO()
-    w = csv.writer(bd, lineterminator="\n")
-    w.writerow(["spectrum", "wavelength_nm", "energy_ev", "kind", "absorbance", "reference", "reference_nm",
-                "literature", "literature_nm"])
-    for b in bands:
-        w.writerow([b.spectrum, f"{b.wavelength_nm:.1f}", f"{b.energy_ev:.4f}", b.kind, f"{b.absorbance:.5g}",
-                    b.reference, "" if b.reference_nm is None else f"{b.reference_nm:.1f}", b.literature,
-                    "" if b.literature_nm is None else f"{b.literature_nm:.0f}"])
+    fractions = csv_text(["spectrum", "component", "weight"],
+                         [[f.spectrum, name, f"{value:.6g}"] for f in fits for name, value in f.weights.items()])
+    fit_table = csv_text(["spectrum", "residual_fraction", "flagged"],
+                         [[f.spectrum, f"{f.residual_fraction:.6g}", "true" if f.flagged else "false"] for f in fits])
+    terms = csv_text(["spectrum", "term", "value"],
+                     [[f.spectrum, name, f"{value:.6g}"] for f in fits for name, value in f.terms.items()])
+    band_table = csv_text(
+        ["spectrum", "wavelength_nm", "energy_ev", "kind", "absorbance", "reference", "reference_nm", "literature",
+         "literature_nm"],
+        [[b.spectrum, f"{b.wavelength_nm:.1f}", f"{b.energy_ev:.4f}", b.kind, f"{b.absorbance:.5g}", b.reference,
+          "" if b.reference_nm is None else f"{b.reference_nm:.1f}", b.literature,
+          "" if b.literature_nm is None else f"{b.literature_nm:.0f}"] for b in bands])
     params = {
         "clusterms_version": __version__, "command": "uvvis", "settings": settings, "inputs": inputs,
         "times_h": times, "warnings": warnings,
@@ -205,10 +182,10 @@ def run(args: argparse.Namespace) -> int:
     weights_png = weights_figure(fits, times, "png")
     with atomic_directory(out, force=args.force,
                           inputs=[*args.mixtures, *ref_files, *(str(m.source) for m in mixtures)]) as tmp:
-        (tmp / "fractions.csv").write_text(fr.getvalue(), encoding="utf-8")
-        (tmp / "fit.csv").write_text(ft.getvalue(), encoding="utf-8")
-        (tmp / "terms.csv").write_text(tm.getvalue(), encoding="utf-8")
-        (tmp / "bands.csv").write_text(bd.getvalue(), encoding="utf-8")
+        (tmp / "fractions.csv").write_text(fractions, encoding="utf-8")
+        (tmp / "fit.csv").write_text(fit_table, encoding="utf-8")
+        (tmp / "terms.csv").write_text(terms, encoding="utf-8")
+        (tmp / "bands.csv").write_text(band_table, encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
         (tmp / "report.html").write_bytes(report)
         (tmp / "overlay.png").write_bytes(overlay_png)

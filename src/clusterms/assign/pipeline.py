@@ -100,6 +100,11 @@ class AssignSettings:
             raise OptionError(f"min_abundance must be between 0 and 100, got {self.min_abundance!r}")
 
 
+#: Columns of assignments.csv, in order (the keys of :meth:`Assignment.row`).
+ASSIGNMENT_COLUMNS = ("species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance",
+                      "electrons", "label", "ambiguous_with")
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One assigned species (a row of assignments.csv)."""

@@ -133,3 +133,12 @@ def test_manifest_refusals(tmp_path: Path) -> None:
     (tmp_path / "d" / "mix.txt").write_text("1 2\n")
     with pytest.raises(InputFileError, match="no time in the name"):
         read_series_manifest(tmp_path / "d")
+
+
+def test_concentration_units_must_agree_with_the_header(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("file,concentration (eq)\na.txt,0.5 eq\nb.txt,10 uM\n")
+    with pytest.raises(InputFileError, match=r"line 3: unit 'uM' differs from 'eq'"):
+        read_series_manifest(tmp_path / "c.csv")
+    (tmp_path / "d.csv").write_text("file,concentration\na.txt,0.5 eq\nb.txt,1 eq\n")
+    m = read_series_manifest(tmp_path / "d.csv")
+    assert (m.kind, m.unit, m.values) == ("concentration", "eq", (0.5, 1.0))

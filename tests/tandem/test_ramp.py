@@ -216,3 +216,17 @@ def test_cli_refusals(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "o").exists()
     with pytest.raises(OptionError):
         RampSettings(min_share=2.0)
+
+
+def test_manifest_ramp(ramp, tmp_path: Path) -> None:
+    from clusterms.spectra.writers import write_text
+
+    rows = []
+    for k, (e, s) in enumerate(list(ramp.items())[:3]):
+        write_text(s, tmp_path / f"s{k}.txt")
+        rows.append(f"s{k}.txt,{e:g} V")
+    (tmp_path / "m.csv").write_text("file,energy\n" + "\n".join(rows) + "\n")
+    assert [s.energy for s in load_ramp(tmp_path / "m.csv", precursor=PREC)] == [0.0, 5.0, 10.0]
+    (tmp_path / "bad.csv").write_text("file,energy\ns0.txt,5 kJ\n")
+    with pytest.raises(InputFileError, match="line 2: energy '5 kJ'"):
+        load_ramp(tmp_path / "bad.csv", precursor=PREC)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from clusterms.errors import InputFileError, OptionError
+from clusterms.manifest import read_manifest
 from clusterms.units import parse_quantity, parse_time_h, time_from_name
 
 __all__ = ["SeriesManifest", "read_series_manifest"]
@@ -38,38 +38,22 @@ def read_series_manifest(path: str | Path, /) -> SeriesManifest:
             raise InputFileError(f"{bad[0]}: no time in the name (write e.g. mix_2h.mzML), or give a manifest "
                                  "CSV 'file,time'")
         return _checked(p, SeriesManifest("time", "h", tuple(files), tuple(float(t) for t in times if t is not None)))
-    try:
-        with open(p, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except FileNotFoundError:
-        raise InputFileError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{p}: cannot read the manifest ({exc})") from None
-    head = [c.strip().lower() for c in rows[0][:2]] if rows else []
-    if len(head) < 2 or head[0] != "file" or not (head[1] == "time" or head[1].startswith("concentration")):
-        raise InputFileError(f"{p}: a series manifest starts with the header 'file,time' or 'file,concentration'")
-    kind = "time" if head[1] == "time" else "concentration"
-    unit = "h" if kind == "time" else head[1].removeprefix("concentration").strip(" ()[]_")
-    files, values = [], []
-    for k, r in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in r):
-            continue
-        if len(r) < 2:
-            raise InputFileError(f"{p}: line {k}: expected 'file,{kind}'")
-        try:
-            if kind == "time":
-                v = parse_time_h(r[1])
-            else:
-                v, u = parse_quantity(r[1])
-                if u and unit and u != unit:
-                    raise OptionError(f"unit {u!r} differs from {unit!r}")
-                unit = unit or u
-        except OptionError as exc:
-            raise InputFileError(f"{p}: line {k}: {exc}") from None
-        f = Path(r[0].strip())
-        files.append(f if f.is_absolute() else p.parent / f)
-        values.append(v)
-    return _checked(p, SeriesManifest(kind, unit, tuple(files), tuple(values)))
+    row_unit = ""
+
+    def parse(kind: str, header_unit: str, text: str) -> float:
+        nonlocal row_unit
+        if kind == "time":
+            return parse_time_h(text)
+        value, u = parse_quantity(text)
+        expected = header_unit or row_unit
+        if u and expected and u != expected:
+            raise OptionError(f"unit {u!r} differs from {expected!r}")
+        row_unit = row_unit or u
+        return value
+
+    kind, header_unit, rows = read_manifest(p, kinds=("time", "concentration"), parse=parse)
+    unit = "h" if kind == "time" else (header_unit or row_unit)
+    return _checked(p, SeriesManifest(kind, unit, tuple(f for f, _ in rows), tuple(v for _, v in rows)))
 
 
 def _checked(p: Path, m: SeriesManifest) -> SeriesManifest:

@@ -10,15 +10,16 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from pathlib import Path
 
 from clusterms.chem.ion import Ion
-from clusterms.errors import InputFileError
+from clusterms.errors import InputFileError, OptionError
+from clusterms.manifest import manifest_kind, read_manifest
 from clusterms.spectra.readers import read_spectra, read_spectrum
 from clusterms.tandem.ramp import RampScan
+from clusterms.units import parse_quantity
 
 __all__ = ["energy_from_name", "load_ramp"]
 
@@ -46,7 +47,7 @@ def load_ramp(path: str | Path, /, *, precursor: Ion) -> list[RampScan]:
     p = Path(path)
     if p.is_dir():
         scans = _from_folder(p)
-    elif p.is_file() and p.suffix.lower() == ".csv" and _is_manifest(p):
+    elif p.is_file() and p.suffix.lower() == ".csv" and manifest_kind(p, ("energy",)):
         scans = _from_manifest(p)
     else:
         scans = _from_file(p, precursor)
@@ -57,19 +58,6 @@ def load_ramp(path: str | Path, /, *, precursor: Ion) -> list[RampScan]:
     if len(scans) < 2:
         raise InputFileError(f"{p}: a ramp needs spectra at two or more collision energies, found {len(scans)}")
     return sorted(scans, key=lambda s: s.energy)
-
-
-def _is_manifest(p: Path) -> bool:
-    try:
-        with open(p, encoding="utf-8-sig") as fh:
-            head = fh.readline(4096)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return [c.strip().lower() for c in head.strip().split(",")[:2]] == ["file", "energy"]
-
-
-def _read_one(f: Path) -> object:
-    return read_spectrum(f, ms_level=None)
 
 
 def _from_folder(p: Path) -> list[RampScan]:
@@ -87,23 +75,16 @@ def _from_folder(p: Path) -> list[RampScan]:
     return out
 
 
+def _energy(_kind: str, _unit: str, text: str) -> float:
+    value, unit = parse_quantity(text)
+    if unit not in ("", "V", "eV"):
+        raise OptionError(f"energy {text!r}: give a number, in V or eV")
+    return value
+
+
 def _from_manifest(p: Path) -> list[RampScan]:
-    with open(p, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    out = []
-    for k, r in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in r):
-            continue
-        if len(r) < 2:
-            raise InputFileError(f"{p}: line {k}: expected 'file,energy'")
-        try:
-            e = float(r[1].strip().removesuffix("eV").removesuffix("V").strip())
-        except ValueError:
-            raise InputFileError(f"{p}: line {k}: energy {r[1]!r} is not a number") from None
-        f = Path(r[0].strip())
-        f = f if f.is_absolute() else p.parent / f
-        out.append(RampScan(e, read_spectrum(f, ms_level=None), str(f)))
-    return out
+    _kind, _unit, rows = read_manifest(p, kinds=("energy",), parse=_energy)
+    return [RampScan(e, read_spectrum(f, ms_level=None), str(f)) for f, e in rows]
 
 
 def _from_file(p: Path, precursor: Ion) -> list[RampScan]:

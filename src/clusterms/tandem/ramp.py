@@ -249,9 +249,7 @@ def analyse_ramp(scans: Sequence[RampScan], precursor: Ion, /, *, settings: Ramp
         notes.append(f"{n_matched} sub-compositions matched; the {settings.max_species} best were fitted")
     candidates = [precursor, *[ion for _, ion in ranked if ion.notation != precursor.notation]]
     say(f"fitting {len(candidates)} candidate species in every scan")
-    from clusterms.spectra.baseline import baseline
-
-    spectra = [baseline(s.spectrum) for s in scans]  # once: every fit below reuses them
+    spectra = [spec for spec, _ in picked]  # baseline-corrected once, by _pick: every fit reuses them
 
     def fit_all(cands: Sequence[Ion]) -> list[Any]:
         return [quantify(sp, cands, resolution=resolution, baseline=False) for sp in spectra]

@@ -18,6 +18,7 @@ from clusterms.chem.ion import Ion
 from clusterms.errors import InputFileError, OptionError
 from clusterms.manifest import manifest_kind, read_manifest
 from clusterms.spectra.readers import read_spectra, read_spectrum
+from clusterms.spectra.spectrum import Spectrum
 from clusterms.tandem.ramp import RampScan
 from clusterms.units import parse_quantity
 
@@ -90,7 +91,8 @@ def _from_manifest(p: Path) -> list[RampScan]:
 def _from_file(p: Path, precursor: Ion) -> list[RampScan]:
     spectra = read_spectra(p, ms_level=None)
     target = float(precursor.most_abundant_mz)
-    groups: dict[float, list[int]] = defaultdict(list)
+    groups: dict[float, list[int]] = defaultdict(list)  # energy -> positions in `kept`
+    kept: list[Spectrum] = []
     levels = set()
     other_precursors = set()
     for s in spectra:
@@ -103,7 +105,8 @@ def _from_file(p: Path, precursor: Ion) -> list[RampScan]:
             other_precursors.add(round(float(pmz), 2))
             continue
         levels.add(md.get("ms_level"))
-        groups[float(ce)].append(int(md["scan_index"]))
+        groups[float(ce)].append(len(kept))
+        kept.append(s)
     if not groups:
         extra = (f"; its precursors are at m/z {', '.join(f'{v:g}' for v in sorted(other_precursors)[:5])}, "
                  f"not {target:.2f}") if other_precursors else ""
@@ -111,6 +114,9 @@ def _from_file(p: Path, precursor: Ion) -> list[RampScan]:
     level = levels.pop() if len(levels) == 1 else None
     out = []
     for e, idx in sorted(groups.items()):
-        out.append(RampScan(e, read_spectrum(p, scans=idx, ms_level=level) if len(idx) > 1 else
-                            read_spectrum(p, scan=idx[0], ms_level=level), str(p)))
+        if len(idx) == 1:  # already read: no second pass over the file
+            out.append(RampScan(e, kept[idx[0]], str(p)))
+        else:  # scans of one energy combined as read_spectrum combines them
+            indices = [int(kept[i].metadata["scan_index"]) for i in idx]
+            out.append(RampScan(e, read_spectrum(p, scans=indices, ms_level=level), str(p)))
     return out

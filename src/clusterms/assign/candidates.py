@@ -18,6 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import gcd
 
+import numpy as np
+from numpy.typing import NDArray
+
 from clusterms.chem.composition import Composition
 from clusterms.chem.electrons import METAL_VALENCE, valence
 from clusterms.chem.ion import Ion
@@ -34,6 +37,7 @@ __all__ = [
     "build_space",
     "candidates_table",
     "finalise_space",
+    "fit_envelopes",
 ]
 
 # Dedupe priority: when two families produce the same ion the earlier kind keeps it.
@@ -46,6 +50,15 @@ _PRIORITY = {k: i for i, k in enumerate(KINDS)}
 # the envelopes computed for the space instead of computing them again).
 ENVELOPE_COVERAGE = 0.999
 MAX_LOSS = 50  # most ligand units (--max-loss) a heterodimer may lose
+
+
+def fit_envelopes(ions: Sequence[Ion], /) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """(m/z, probability summing to 1) of each ion at :data:`ENVELOPE_COVERAGE`: the envelopes the
+    joint fits (assignment and quantification) build their profiles from."""
+    from clusterms.isotopes.engine import composition_envelopes
+
+    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=ENVELOPE_COVERAGE)
+    return [(e.mz, e.probability / e.probability.sum()) for e in envs]
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterms._arrays import quantile
-from clusterms.assign.candidates import ENVELOPE_COVERAGE
+from clusterms.assign.candidates import fit_envelopes
 from clusterms.assign.fit import Column, FlatEnvelopes, build_columns, column_metrics, fit_regions, screen
 from clusterms.chem.ion import Ion
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
-from clusterms.isotopes.engine import composition_envelopes
 from clusterms.spectra.spectrum import Spectrum
 
 if TYPE_CHECKING:
@@ -231,9 +230,6 @@ def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
 
 
 # 2./3. Envelopes and first calibration ----------------------------------------------------
-def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
-    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=ENVELOPE_COVERAGE)
-    return [(e.mz, e.probability / e.probability.sum()) for e in envs]
 
 
 def _histogram_offset(
@@ -596,7 +592,7 @@ def assign_spectrum(
     names = [c.ion.notation for c in candidates]
     lo, hi = float(x_raw[0]), float(x_raw[-1])
     say(f"computing {len(ions):,} candidate envelopes")
-    envs = _envelopes(ions)
+    envs = fit_envelopes(ions)
     inside = np.array([(m.max() >= lo) and (m.min() <= hi) for m, _ in envs])
     flat = FlatEnvelopes(envs)  # screened at every pass
     limit = settings.snr * noise

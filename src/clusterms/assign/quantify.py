@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from clusterms.assign.candidates import ENVELOPE_COVERAGE
+from clusterms.assign.candidates import fit_envelopes
 from clusterms.assign.fit import build_columns, column_metrics, fit_regions
 from clusterms.chem.ion import Ion
 from clusterms.errors import InputFileError, OptionError
-from clusterms.isotopes.engine import composition_envelopes
 from clusterms.spectra.calibration import Calibration
 from clusterms.spectra.spectrum import Spectrum
 
@@ -71,11 +70,6 @@ class QuantifyResult:
         return len(self.rows)
 
 
-def _envelopes(ions: Sequence[Ion]) -> list[tuple[FloatArray, FloatArray]]:
-    envs = composition_envelopes([(i.composition, i.charge) for i in ions], coverage=ENVELOPE_COVERAGE)
-    return [(e.mz, e.probability / e.probability.sum()) for e in envs]
-
-
 def quantify(
     spectrum: Spectrum,
     species: Sequence[Ion | str],
@@ -119,7 +113,7 @@ def quantify(
     y = np.maximum(np.asarray(spectrum.intensity, dtype=np.float64), 0.0)
     if not ions:
         return QuantifyResult((), float(resolution), x, y, np.zeros_like(y))
-    envs = _envelopes(ions)
+    envs = fit_envelopes(ions)
     cols = build_columns(x, envs, np.arange(len(ions), dtype=np.intp), resolution=resolution)
     fit = fit_regions(x, y, cols)
     area = np.zeros(len(ions))

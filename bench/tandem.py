@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # render_independent
 sys.path.insert(0, str(ROOT / "tests" / "tandem"))
 
 import ramp_synthetic as R  # noqa: E402

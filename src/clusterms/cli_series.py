@@ -125,16 +125,15 @@ def run(args: argparse.Namespace) -> int:
     def table(rows: list[list[Any]], keys: list[str]) -> list[dict[str, Any]]:
         return [dict(zip(keys, [r[0], *r[3:]], strict=True)) for r in rows]
 
+    shares = share_figure(result, ("svg", "png"), species=plot)
+    stacked = stacked_figure(ordered, labels, ("svg", "png"))
     html = render_template(
         "series.html.j2", title=f"clusterms series: {Path(args.manifest).name}", version=__version__,
         n=len(spectra), kind=manifest.kind, unit=manifest.unit, resolution=result.resolution,
         ppm_offset=result.calibration.ppm_offset if result.calibration else 0.0, warnings=warnings,
-        share_svg=svg_body(share_figure(result, "svg", species=plot)),
-        stacked_svg=svg_body(stacked_figure(ordered, labels, "svg")),
+        share_svg=svg_body(shares["svg"]), stacked_svg=svg_body(stacked["svg"]),
         kinetics=table(krows, ["species", "model", "rate", "rate_err", "half_life_h", "change_point_h", "r2"]),
         trends=table(trows, ["species", "slope", "slope_err", "r2", "spearman"]), inputs=inputs)
-    shares_png = share_figure(result, "png", species=plot)
-    stacked_png = stacked_figure(ordered, labels, "png")
     with atomic_directory(out, force=args.force, inputs=[args.manifest, *files]) as tmp:
         (tmp / "series.csv").write_text(series_csv, encoding="utf-8")
         (tmp / "kinetics.csv").write_text(kinetics_csv, encoding="utf-8")
@@ -143,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
         (tmp / "assignments.csv").write_text(assignments_csv, encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(params, indent=2, default=str) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
-        (tmp / "shares.png").write_bytes(shares_png)
-        (tmp / "stacked.png").write_bytes(stacked_png)
+        (tmp / "shares.png").write_bytes(shares["png"])
+        (tmp / "stacked.png").write_bytes(stacked["png"])
     for line in warnings:
         sys.stderr.write(f"warning: {line}\n")
     if not args.quiet:
@@ -156,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                 tail = f"  {kf.model:<18} t1/2 {fmt_float(kf.half_life_h, '.3g') or '-':>6} h"
                 if math.isfinite(kf.change_point_h):
                     tail += f"  change at {kf.change_point_h:.3g} h"
-            shares = " ".join(f"{v:.3f}" for v in result.shares(a.species))
-            sys.stdout.write(f"{a.species:<{width}}  {shares}{tail}\n")
+            values = " ".join(f"{v:.3f}" for v in result.shares(a.species))
+            sys.stdout.write(f"{a.species:<{width}}  {values}{tail}\n")
         sys.stdout.write(f"{len(result.species)} species over {len(spectra)} spectra -> {out}/\n")
     return 0

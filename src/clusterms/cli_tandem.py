@@ -131,10 +131,10 @@ def run_ramp(args: argparse.Namespace) -> int:
     from clusterms.report.tandem_figures import breakdown_figure, pathway_figure
 
     inputs = [{"energy": s.energy, "file": s.source} for s in scans]
+    breakdown_fig = breakdown_figure(result, ("svg", "png"))
+    pathways = pathway_figure(result, ("svg", "png"))
     report = ramp_report(title=f"clusterms ramp: {precursor.notation}", result=result, inputs=inputs,
-                         warnings=warnings)
-    png = breakdown_figure(result, "png")
-    pathways = pathway_figure(result, "png")
+                         warnings=warnings, breakdown_svg=breakdown_fig["svg"], pathway_svg=pathways["svg"])
     with atomic_directory(out, force=args.force, inputs=[args.input, *(s.source for s in scans)]) as tmp:
         (tmp / "breakdown.csv").write_text(breakdown, encoding="utf-8")
         (tmp / "ce50.csv").write_text(ce50, encoding="utf-8")
@@ -143,8 +143,8 @@ def run_ramp(args: argparse.Namespace) -> int:
         (tmp / "channels.csv").write_text(channels, encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
         (tmp / "report.html").write_bytes(report)
-        (tmp / "breakdown.png").write_bytes(png)
-        (tmp / "pathways.png").write_bytes(pathways)
+        (tmp / "breakdown.png").write_bytes(breakdown_fig["png"])
+        (tmp / "pathways.png").write_bytes(pathways["png"])
     for line in warnings:
         sys.stderr.write(f"warning: {line}\n")
     if not args.quiet:
@@ -207,13 +207,13 @@ def run_compare(args: argparse.Namespace) -> int:
         for r in ce:
             rows.append([label, r["species"], r["formula"], r["charge"], r["ce50"], r["ce50_err"], r["kind"]])
     compare = csv_text(["ramp", "species", "formula", "charge", "ce50", "ce50_err", "kind"], rows)
-    png = compare_figure(ramps, "png")
+    figs = compare_figure(ramps, ("svg", "png"))
     html = render_template("ramp_compare.html.j2", version=__version__, rows=rows,
-                           figure_svg=svg_body(compare_figure(ramps, "svg")),
+                           figure_svg=svg_body(figs["svg"]),
                            ramps=[{"label": k, "ce50": v["ce50"], "ce50_err": v["ce50_err"]} for k, v in ramps.items()])
     with atomic_directory(out, force=args.force, inputs=args.dirs) as tmp:
         (tmp / "compare.csv").write_text(compare, encoding="utf-8")
-        (tmp / "compare.png").write_bytes(png)
+        (tmp / "compare.png").write_bytes(figs["png"])
         (tmp / "report.html").write_text(html, encoding="utf-8")
     for k, v in ramps.items():
         sys.stdout.write(f"{k}: CE50 {fmt_float(v['ce50'], '.2f') or 'not reached'}"

@@ -176,10 +176,11 @@ def run(args: argparse.Namespace) -> int:
     from clusterms.report.uvvis import uvvis_report
     from clusterms.report.uvvis_figures import overlay_figure, weights_figure
 
+    overlay = overlay_figure(fits, ("svg", "png"))
+    weights = weights_figure(fits, times, ("svg", "png"))
     report = uvvis_report(title=f"clusterms UV/vis: {len(fits)} spectra", fits=fits, times_h=times, bands=bands,
-                          components=comps, settings=settings, inputs=inputs, warnings=warnings)
-    overlay_png = overlay_figure(fits, "png")
-    weights_png = weights_figure(fits, times, "png")
+                          components=comps, settings=settings, inputs=inputs, warnings=warnings,
+                          overlay_svg=overlay["svg"], weights_svg=weights["svg"])
     with atomic_directory(out, force=args.force,
                           inputs=[*args.mixtures, *ref_files, *(str(m.source) for m in mixtures)]) as tmp:
         (tmp / "fractions.csv").write_text(fractions, encoding="utf-8")
@@ -188,8 +189,8 @@ def run(args: argparse.Namespace) -> int:
         (tmp / "bands.csv").write_text(band_table, encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
         (tmp / "report.html").write_bytes(report)
-        (tmp / "overlay.png").write_bytes(overlay_png)
-        (tmp / "weights.png").write_bytes(weights_png)
+        (tmp / "overlay.png").write_bytes(overlay["png"])
+        (tmp / "weights.png").write_bytes(weights["png"])
     for line in warnings:
         sys.stderr.write(f"warning: {line}\n")
     if not args.quiet:

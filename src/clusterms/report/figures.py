@@ -8,7 +8,7 @@ Colours are the Okabe-Ito palette (safe for colour-blind readers).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,14 +45,18 @@ def figure(width_in: float, height_in: float) -> Iterator[Any]:
         yield fig
 
 
-def render(fig: Any, fmt: str, /, *, dpi: int = 300) -> bytes:
-    """The figure as ``png``, ``svg`` or ``pdf`` bytes."""
+def render(fig: Any, formats: Sequence[str], /, *, dpi: int = 300) -> dict[str, bytes]:
+    """The figure in each of ``formats`` (``png``, ``svg``, ``pdf``), drawn once and saved as many
+    times: a report's inline SVG and the PNG beside it come from the same figure."""
     import matplotlib as mpl
 
-    buf = io.BytesIO()
+    out = {}
     with mpl.rc_context(_STYLE):  # type: ignore[arg-type]
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-    return buf.getvalue()
+        for fmt in formats:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+            out[fmt] = buf.getvalue()
+    return out
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:

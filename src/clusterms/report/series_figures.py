@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,8 @@ from clusterms.report.figures import OKABE_ITO, figure, render
 __all__ = ["share_figure", "stacked_figure"]
 
 
-def share_figure(result: Any, fmt: str, /, *, species: list[str] | None = None, width_in: float = 3.5) -> bytes:
+def share_figure(result: Any, formats: Sequence[str], /, *, species: list[str] | None = None,
+                 width_in: float = 3.5) -> dict[str, bytes]:
     names = species or [a.species for a in result.species[:8]]
     x = np.asarray(result.values)
     with figure(width_in, 2.6) as fig:
@@ -26,10 +28,11 @@ def share_figure(result: Any, fmt: str, /, *, species: list[str] | None = None, 
         ax.set_xlabel("time (h)" if result.kind == "time" else f"concentration ({result.unit})")
         ax.set_ylabel("share of assigned abundance")
         ax.legend(fontsize=5)
-        return render(fig, fmt)
+        return render(fig, formats)
 
 
-def stacked_figure(spectra: list[Any], labels: list[str], fmt: str, /, *, width_in: float = 7.0) -> bytes:
+def stacked_figure(spectra: list[Any], labels: list[str], formats: Sequence[str], /, *,
+                   width_in: float = 7.0) -> dict[str, bytes]:
     with figure(width_in, 0.5 + 0.45 * len(spectra)) as fig:
         ax = fig.add_subplot()
         for k, (s, label) in enumerate(zip(spectra, labels, strict=True)):
@@ -43,4 +46,4 @@ def stacked_figure(spectra: list[Any], labels: list[str], fmt: str, /, *, width_
             ax.text(x[0], k + 0.5, label, fontsize=6, ha="right", va="center")
         ax.set_yticks([])
         ax.set_xlabel("m/z")
-        return render(fig, fmt)
+        return render(fig, formats)

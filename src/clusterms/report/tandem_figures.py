@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,8 +19,8 @@ def _style(k: int) -> dict[str, Any]:
     return {"color": OKABE_ITO[k % 7], "marker": _MARKERS[(k // 7) % len(_MARKERS)], "ms": 3, "lw": 1.0}
 
 
-def breakdown_figure(result: Any, fmt: str, /, *, width_in: float = 3.5,
-                     energy_label: str = "collision energy") -> bytes:
+def breakdown_figure(result: Any, formats: Sequence[str], /, *, width_in: float = 3.5,
+                     energy_label: str = "collision energy") -> dict[str, bytes]:
     """Share of each species vs energy; the logistic fit of the survival yield and its CE50."""
     from clusterms.tandem.ramp import _logistic
 
@@ -40,10 +40,10 @@ def breakdown_figure(result: Any, fmt: str, /, *, width_in: float = 3.5,
         ax.set_ylabel("share of assigned abundance")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=5, loc="center left", bbox_to_anchor=(1.0, 0.5))
-        return render(fig, fmt)
+        return render(fig, formats)
 
 
-def pathway_figure(result: Any, fmt: str, /, *, width_in: float = 7.0) -> bytes:
+def pathway_figure(result: Any, formats: Sequence[str], /, *, width_in: float = 7.0) -> dict[str, bytes]:
     """Products placed by appearance energy, arrows from their parents."""
     g = result.graph
     species = {s.species: s for s in result.species}
@@ -71,10 +71,10 @@ def pathway_figure(result: Any, fmt: str, /, *, width_in: float = 7.0) -> bytes:
         ax.set_xlabel("appearance energy")
         ax.set_ylim(-0.4, max(y.values()) + 0.6)
         ax.set_ylabel("charge lost")
-        return render(fig, fmt)
+        return render(fig, formats)
 
 
-def compare_figure(ramps: Mapping[str, Any], fmt: str, /, *, width_in: float = 7.0) -> bytes:
+def compare_figure(ramps: Mapping[str, Any], formats: Sequence[str], /, *, width_in: float = 7.0) -> dict[str, bytes]:
     """Survival yields of several ramps (left) and their CE50s (right), as Figures 4-5."""
     with figure(width_in, 2.6) as fig:
         left, right = fig.subplots(1, 2, width_ratios=(2, 1))
@@ -92,6 +92,6 @@ def compare_figure(ramps: Mapping[str, Any], fmt: str, /, *, width_in: float = 7
         right.barh(pos, [v if v == v else 0.0 for v in values], xerr=errors, color=[OKABE_ITO[k % 7] for k in pos])
         right.set_yticks(pos, labels, fontsize=6)
         right.set_xlabel("CE50")
-        return render(fig, fmt)
+        return render(fig, formats)
 
 

@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clusterms import __version__
-from clusterms.report.templating import render_template
-from clusterms.report.templating import svg_body as _svg_body
-from clusterms.report.uvvis_figures import overlay_figure, weights_figure
+from clusterms.report.templating import render_template, svg_body
 from clusterms.uvvis.bands import Band
 from clusterms.uvvis.mixture import MixtureFit, SeriesComponents
 
@@ -17,8 +15,9 @@ __all__ = ["uvvis_report"]
 
 def uvvis_report(*, title: str, fits: Sequence[MixtureFit], times_h: Sequence[float | None],
                  bands: Sequence[Band], components: SeriesComponents, settings: Mapping[str, Any],
-                 inputs: Sequence[Mapping[str, str]], warnings: Sequence[str]) -> bytes:
-    """The report as UTF-8 bytes."""
+                 inputs: Sequence[Mapping[str, str]], warnings: Sequence[str], overlay_svg: bytes,
+                 weights_svg: bytes) -> bytes:
+    """The report as UTF-8 bytes; the figures come as SVG (rendered once, beside their PNGs)."""
     references = list(fits[0].weights) if fits else []
     times = list(times_h) if any(t is not None for t in times_h) else []
     html = render_template(
@@ -26,6 +25,5 @@ def uvvis_report(*, title: str, fits: Sequence[MixtureFit], times_h: Sequence[fl
         bands=bands, components=components, warnings=list(warnings), inputs=list(inputs),
         axis=settings.get("axis", "nm"), baseline=settings.get("baseline", ""),
         scattering="on" if settings.get("scattering") else "off",
-        overlay_svg=_svg_body(overlay_figure(fits, "svg")),
-        weights_svg=_svg_body(weights_figure(fits, times_h, "svg")))
+        overlay_svg=svg_body(overlay_svg), weights_svg=svg_body(weights_svg))
     return html.encode("utf-8")

@@ -29,7 +29,7 @@ def _draw_overlay(ax_: Any, rax: Any, fit: MixtureFit) -> None:
     rax.set_xlabel("wavelength (nm)" if fit.axis == "nm" else "energy (eV)")
 
 
-def overlay_figure(fits: Sequence[MixtureFit], fmt: str, /, *, width_in: float = 7.0) -> bytes:
+def overlay_figure(fits: Sequence[MixtureFit], formats: Sequence[str], /, *, width_in: float = 7.0) -> dict[str, bytes]:
     """Mixture, fit and weighted references, with residuals, one panel per spectrum."""
     n = len(fits)
     cols = 1 if n == 1 else 2
@@ -42,11 +42,11 @@ def overlay_figure(fits: Sequence[MixtureFit], fmt: str, /, *, width_in: float =
             rax = fig.add_subplot(inner[1], sharex=ax)
             ax.tick_params(labelbottom=False)
             _draw_overlay(ax, rax, fit)
-        return render(fig, fmt)
+        return render(fig, formats)
 
 
-def weights_figure(fits: Sequence[MixtureFit], times_h: Sequence[float | None], fmt: str, /, *,
-                   width_in: float = 3.5) -> bytes:
+def weights_figure(fits: Sequence[MixtureFit], times_h: Sequence[float | None], formats: Sequence[str], /, *,
+                   width_in: float = 3.5) -> dict[str, bytes]:
     """Weight of every reference against time (or spectrum order when times are unknown)."""
     have_times = all(t is not None for t in times_h)
     x = np.array([t if t is not None else i for i, t in enumerate(times_h)], dtype=float)
@@ -64,4 +64,4 @@ def weights_figure(fits: Sequence[MixtureFit], times_h: Sequence[float | None], 
             ax.set_xticks(x, [f.spectrum for f in fits], rotation=45, ha="right")
         ax.set_ylabel("weight")
         ax.legend()
-        return render(fig, fmt)
+        return render(fig, formats)

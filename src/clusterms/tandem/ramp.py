@@ -184,11 +184,9 @@ def _series_kind(ion: Ion, precursor: Ion) -> str:
         return "fragment"
     (lig, m), = ion.ligands
     ((_metal, n),) = ion.metals.items()
-    if lig.withdraws == 1 and ion.charge == -1 and m in (n + 1,) and n <= 6:
-        return "series"  # [M_n L_n+1]-, e.g. [AgL2]-, [Ag2L3]-, and [Ag5L3]- below
-    if lig.withdraws == 1 and ion.charge == -1 and (n, m) == (5, 3):
-        return "series"
-    return "fragment"
+    # [M_n L_n+1]- (n <= 6: [AgL2]-, [Ag2L3]- ...) and [M5L3]-
+    known = (m == n + 1 and n <= 6) or (n, m) == (5, 3)
+    return "series" if lig.withdraws == 1 and ion.charge == -1 and known else "fragment"
 
 
 def _pick(spectrum: Spectrum) -> Any:

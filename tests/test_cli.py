@@ -31,7 +31,7 @@ from clusterms.spectra.readers import read_spectrum
 AG_I = "[Ag29(BDT)12]3-"
 MASS_KEYS = ["species", "formula", "charge", "monoisotopic_mz", "average_mz", "most_abundant_mz", "electrons"]
 ASSIGN_COLUMNS = ["species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance", "electrons",
-                  "label", "ambiguous_with"]
+                  "label", "ambiguous_with", "q_value"]
 
 
 def run(argv: list[str], cwd: Path) -> tuple[int, str, str]:

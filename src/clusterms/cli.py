@@ -266,7 +266,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     out = check_output_directory(args.out, force=args.force, inputs=[args.file])
     settings = AssignSettings(resolution=args.resolution, snr=args.snr, min_score=args.min_score,
                               max_ppm=args.max_ppm, min_abundance=args.min_abundance,
-                              baseline=not args.no_baseline, decoys=not args.no_decoys, seed=args.seed)
+                              baseline=not args.no_baseline, decoys=not args.no_decoys, seed=args.seed,
+                              fdr=args.fdr)
     say = _progress() if not args.quiet else (lambda _m: None)
     lib = _library(args)
     say(f"reading {args.file}")
@@ -297,6 +298,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         "decoys_tested": result.decoys_tested,
         "decoys_accepted": result.decoys_accepted,
         "estimated_false_assignments": result.false_assignment_estimate,
+        "calibration_applied": result.calibration_applied,
+        "fdr_dropped": result.fdr_dropped,
+        "reliable": result.reliable,
+        "notes": list(result.notes),
         "random_seed": args.seed,
     }
     buf = io.StringIO()
@@ -323,13 +328,22 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         (tmp / "report.html").write_bytes(report)
     say(f"done: {len(result.assignments)} species assigned, {len(result.unassigned)} unassigned "
         f"envelopes -> {out}/")
+    for note in result.notes:
+        _err(f"warning: {note}")
     if not args.quiet:
-        rows = [[a.species, f"{a.charge:+d}", f"{a.mz:.4f}", f"{a.ppm:+.2f}", f"{a.score:.3f}",
-                 f"{a.abundance:.1f}", str(a.electrons), a.label] for a in result.assignments[:25]]
-        _out(_fmt_table(["species", "z", "m/z", "ppm", "score", "abundance", "e-", "label"], rows,
-                        right={1, 2, 3, 4, 5, 6}))
+        if not result.reliable:
+            _out(f"UNRELIABLE: {result.notes[0].removeprefix('unreliable result: ')}")
+        shown = result.assignments[:25]
+        rows = [[a.species + (" *" if a.ambiguous_with else ""), f"{a.charge:+d}", f"{a.mz:.4f}", f"{a.ppm:+.2f}",
+                 f"{a.score:.3f}", f"{a.abundance:.1f}", str(a.electrons), "" if a.q_value != a.q_value
+                 else f"{a.q_value:.3f}", a.label] for a in shown]
+        _out(_fmt_table(["species", "z", "m/z", "ppm", "score", "abundance", "e-", "q", "label"], rows,
+                        right={1, 2, 3, 4, 5, 6, 7}))
         if len(result.assignments) > 25:
             _out(f"... {len(result.assignments) - 25} more in {out}/assignments.csv")
+        if any(a.ambiguous_with for a in shown):
+            _out("* the envelope fits other candidates as well at this resolving power: "
+                 "see ambiguous_with in assignments.csv")
     return 0
 
 
@@ -472,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="smallest abundance reported, %% of the largest (default 0.5)")
     a.add_argument("--no-baseline", action="store_true", help="do not subtract a baseline")
     a.add_argument("--no-decoys", action="store_true", help="skip the decoy false-assignment estimate")
+    a.add_argument("--fdr", type=float, default=0.01, metavar="Q",
+                   help="largest q-value (target-decoy false-discovery rate) reported (default 0.01)")
     a.add_argument("--seed", type=int, default=0, help="random seed (decoys); results are deterministic")
     a.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
     _add_read_options(a)

@@ -85,7 +85,12 @@ def test_recall_false_assignments_and_abundance(name, truth, reactants, extra, r
     errors = [abs(got[k].abundance - rel[k]) / rel[k] for k in found]
     summary = (f"{name}: recall {recall:.2%}, false {false}, median abundance error "
                f"{np.median(errors):.1%}, calibration {result.calibration}")
-    assert recall >= 0.95, summary + f" missed {[k for k in wanted if k not in got]}"
+    # Every reported row meets --max-ppm after the final fit. At R 8000 the 3- envelopes'
+    # positions are measured to about 10 ppm (one standard error), so a weak one may miss the
+    # 10 ppm tolerance: there the issue's bar (90 % of the species >= 5 %) applies.
+    min_recall = 0.95 if resolution >= 12_000 else 0.90
+    assert recall >= min_recall, summary + f" missed {[k for k in wanted if k not in got]}"
+    assert all(abs(a.ppm) <= 10.0 and a.score >= 0.8 for a in result.assignments), summary
     assert len(false) <= 1, summary
     assert np.median(errors) <= 0.10, summary
     # The calibration error was found (within 2 ppm at the centre of the range).

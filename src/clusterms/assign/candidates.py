@@ -548,7 +548,7 @@ def build_space(
     Returns
     -------
     list of Candidate
-        No two with the same ion (the first kind of :data:`KINDS` keeps it), outside
+        No two with the same formula and charge (the first kind of :data:`KINDS` keeps it), outside
         ``options.mz_range`` dropped, sorted by most-abundant m/z.
 
     Raises
@@ -594,7 +594,7 @@ def finalise_space(
     *,
     mz_range: tuple[float, float] | None = None,
 ) -> list[Candidate]:
-    """Dedupe by ion (kind priority of :data:`KINDS`, then first seen), keep those whose
+    """Dedupe by formula and charge (kind priority of :data:`KINDS`, then first seen), keep those whose
     envelope reaches into ``mz_range``, sort by most-abundant m/z.
 
     The envelopes of all candidates are computed in one batch; each candidate's ``mz`` is
@@ -602,11 +602,14 @@ def finalise_space(
     """
     from clusterms import envelopes
 
-    best: dict[Ion, Candidate] = {}
+    # One candidate per envelope: the same formula at the same charge (e.g. a PET parent and
+    # its "exchange" to DMBT, both C8H9S) is one species, labelled by the most direct kind.
+    best: dict[tuple[str, int], Candidate] = {}
     for c in candidates:
-        old = best.get(c.ion)
+        key = (c.ion.formula, c.ion.charge)
+        old = best.get(key)
         if old is None or _PRIORITY[c.kind] < _PRIORITY[old.kind]:
-            best[c.ion] = c
+            best[key] = c
     unique = list(best.values())
     envs = envelopes([c.ion for c in unique], coverage=ENVELOPE_COVERAGE)
     kept: list[Candidate] = []

@@ -18,7 +18,7 @@ Steps (each a plain function of the previous results):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
@@ -74,6 +74,12 @@ class AssignSettings:
         Estimate the false-assignment rate with decoy envelopes.
     seed
         Seed for anything random (decoy shifts); results are deterministic.
+    fdr
+        Largest q-value (target-decoy false-discovery rate) of a reported assignment;
+        1 keeps every assignment the other rules accept.
+    calibration_min_species
+        A calibration is applied only when at least this many independent species (main
+        isotope peaks more than 1 m/z apart) support it; otherwise the axis stays as read.
     """
 
     resolution: float | None = None
@@ -85,6 +91,8 @@ class AssignSettings:
     baseline: bool = True
     decoys: bool = True
     seed: int = 0
+    fdr: float = 0.01
+    calibration_min_species: int = 3
 
     def __post_init__(self) -> None:
         if self.resolution is not None and not (self.resolution > 0 and np.isfinite(self.resolution)):
@@ -97,11 +105,16 @@ class AssignSettings:
             raise OptionError(f"min_score must be between 0 and 1, got {self.min_score!r}")
         if not 0 <= self.min_abundance <= 100:
             raise OptionError(f"min_abundance must be between 0 and 100, got {self.min_abundance!r}")
+        if not 0 < self.fdr <= 1:
+            raise OptionError(f"fdr must be in (0, 1], got {self.fdr!r}")
+        n = self.calibration_min_species
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise OptionError(f"calibration_min_species must be a positive integer, got {n!r}")
 
 
 #: Columns of assignments.csv, in order (the keys of :meth:`Assignment.row`).
 ASSIGNMENT_COLUMNS = ("species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance",
-                      "electrons", "label", "ambiguous_with")
+                      "electrons", "label", "ambiguous_with", "q_value")
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class Assignment:
     ambiguous_with: tuple[str, ...]
     area: float
     ion: Ion = field(repr=False, compare=False)
+    q_value: float = float("nan")
 
     def row(self) -> dict[str, Any]:
         """The CSV row (column contract of `clusterms assign`)."""
@@ -136,6 +150,7 @@ class Assignment:
             "electrons": self.electrons,
             "label": self.label,
             "ambiguous_with": ";".join(self.ambiguous_with),
+            "q_value": "" if np.isnan(self.q_value) else f"{self.q_value:.4f}",
         }
 
 
@@ -154,7 +169,7 @@ class AssignResult:
 
     assignments: tuple[Assignment, ...]
     unassigned: tuple[Unassigned, ...]
-    calibration: dict[str, float]
+    calibration: dict[str, Any]
     resolution: float
     resolution_source: str
     noise: float
@@ -166,6 +181,10 @@ class AssignResult:
     intensity: FloatArray = field(repr=False)
     model: FloatArray = field(repr=False)
     profiles: dict[str, tuple[int, FloatArray]] = field(repr=False, default_factory=dict)
+    calibration_applied: bool = False
+    reliable: bool = True
+    fdr_dropped: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def false_assignment_estimate(self) -> float:
@@ -331,7 +350,12 @@ def _indices(f: _Fitted, ok: NDArray[np.bool_]) -> NDArray[np.intp]:
 
 
 def _accepted(f: _Fitted, envs: list[tuple[FloatArray, FloatArray]], settings: AssignSettings,
-              noise: float, ppm_ok: bool) -> NDArray[np.bool_]:
+              noise: float, ppm_ok: bool, strict: bool = False) -> NDArray[np.bool_]:
+    """Columns that pass the acceptance rules.
+
+    While the calibration is being found a weak envelope with an imprecise position is not
+    held to ``max_ppm``; ``strict`` (the final fit, and the decoys) holds every column to it.
+    """
     if not f.cols:
         return np.zeros(0, dtype=bool)
     mz_top = _top_mz(envs, f.cols)
@@ -341,26 +365,54 @@ def _accepted(f: _Fitted, envs: list[tuple[FloatArray, FloatArray]], settings: A
     if ppm_ok:
         # A mass error counts against a species only where it is measured well enough: a weak
         # envelope under a strong one (or unresolved at low R) has an imprecise position.
-        ok &= (np.abs(ppm) <= settings.max_ppm) | (np.abs(ppm) <= 3.0 * ppm_se)
+        within = np.abs(ppm) <= settings.max_ppm
+        ok &= within if strict else within | (np.abs(ppm) <= 3.0 * ppm_se)
     if ok.any():
         ok &= f.amp >= settings.min_abundance / 100.0 * f.amp[ok].max()
     return ok
 
 
+def _independent(theo: FloatArray, gap: float = 1.0) -> int:
+    """Number of separate envelopes among main-peak m/z values (a z/2z pair on one m/z is one)."""
+    if theo.size == 0:
+        return 0
+    t = np.sort(theo)
+    return int(1 + np.count_nonzero(np.diff(t) > gap))
+
+
 def _recalibrate(x_raw: FloatArray, x_cal: FloatArray, f: _Fitted, ok: NDArray[np.bool_],
-                 envs: list[tuple[FloatArray, FloatArray]]) -> Any:
+                 envs: list[tuple[FloatArray, FloatArray]], settings: AssignSettings) -> tuple[Any, str]:
+    """A calibration from the confident assignments, or ``None`` and why it is not supported.
+
+    The rule (docs/assignment.md): at least ``calibration_min_species`` independent species
+    with a score >= 0.9 and a measured position, as many of them within half of ``max_ppm``
+    of the fitted calibration, and an error within ``search_ppm`` over the whole axis.
+    """
     from clusterms.spectra.calibration import fit_calibration
 
-    good = ok & (f.score >= 0.9) & (f.shift_se / np.maximum(np.abs(f.shift), 1e-12) < 1e9)
-    if good.sum() < 1:
-        return None
+    need = settings.calibration_min_species
+    good = ok & (f.score >= 0.9) & np.isfinite(f.shift_se)
     theo = _top_mz(envs, [c for c, g in zip(f.cols, good, strict=True) if g])
+    n_ind = _independent(theo)
+    if n_ind < need:
+        return None, f"{n_ind} independent species support it (the rule needs {need})"
     shifts = f.shift[good]
     raw = np.interp(theo + shifts, x_cal, x_raw)
     weights = np.sqrt(f.amp[good])
     span = theo.max() - theo.min()
-    model = "linear" if good.sum() >= 4 and span >= 500 else "offset"
-    return fit_calibration(raw, theo, weights=weights, model=model)
+    model = "linear" if n_ind >= 4 and span >= 500 else "offset"
+    cal = fit_calibration(raw, theo, weights=weights, model=model)
+    # Species agree with the calibration when it brings them within half of max_ppm.
+    residual = (raw - theo) / theo * 1e6 - cal.ppm_error(theo)
+    agree = np.abs(residual) <= settings.max_ppm / 2
+    n_agree = _independent(theo[agree])
+    if n_agree < need:
+        return None, (f"{n_agree} independent species agree with it within half of --max-ppm "
+                      f"(the rule needs {need})")
+    ends = np.array([x_raw[0], x_raw[-1]])
+    if not float(np.abs(cal.ppm_error(ends)).max()) <= settings.search_ppm:
+        return None, f"its error reaches {float(np.abs(cal.ppm_error(ends)).max()):.0f} ppm, beyond --search-ppm"
+    return cal, ""
 
 
 def _refine_resolution(x: FloatArray, y: FloatArray, envs: list[tuple[FloatArray, FloatArray]],
@@ -452,7 +504,7 @@ def _parsimony(x: FloatArray, y: FloatArray, idx: NDArray[np.intp], priority: Se
 
     Near-collinear profiles (a species, its protonated forms, near-isobaric compositions)
     can share one envelope between them in a least-squares fit. Species are tried for
-    removal in order of ``priority`` (higher first: more adducts before fewer, then in candidate
+    removal in order of ``priority`` (higher first: the prior cost of :func:`_prior_cost`, then in candidate
     order); a species is removed when refitting without it raises the residual sum of
     squares of its region by less than ``kappa**2`` times the region's residual variance,
     i.e. when the data give no significant evidence for it beyond its neighbours.
@@ -558,9 +610,153 @@ def _unassigned(x: FloatArray, residual: FloatArray, spectrum: Spectrum, noise: 
     return out
 
 
-def _priority(cand: CandidateLike) -> int:
-    """Order of removal in the parsimony step: the more adducts, the earlier."""
-    return sum(n for _, n in cand.ion.adducts)
+def _prior_cost(cand: CandidateLike) -> int:
+    """How improbable a candidate is a priori (lower is more probable; docs/assignment.md).
+
+    In order of weight: a formula-search hit rather than a reactant or one of its direct
+    products; each adduct or extra proton; an open-shell (odd-electron) core.
+    """
+    search = getattr(cand, "kind", "") == "search"
+    adducts = sum(n for _, n in cand.ion.adducts)
+    return 100 * search + 10 * adducts + (cand.ion.electrons % 2)
+
+
+def _cosine(a: Column, b: Column) -> float:
+    lo, hi = max(a.lo, b.lo), min(a.hi, b.hi)
+    if hi <= lo:
+        return 0.0
+    dot = float(a.values[lo - a.lo:hi - a.lo] @ b.values[lo - b.lo:hi - b.lo])
+    na, nb = float(np.linalg.norm(a.values)), float(np.linalg.norm(b.values))
+    return dot / (na * nb) if na > 0 and nb > 0 else 0.0
+
+
+def _prefer_probable(x: FloatArray, y: FloatArray, idx: NDArray[np.intp], pool: NDArray[np.intp],
+                     cost: Sequence[int], resolution: float, cache: _ColumnCache, kappa: float = 5.0,
+                     threshold: float = 0.98) -> NDArray[np.intp]:
+    """Replace accepted species by a more probable near-collinear candidate the data do not
+    tell apart from them.
+
+    For each accepted species, the candidates of ``pool`` whose profile is near-collinear with
+    it (cosine >= ``threshold`` at this resolving power) and whose prior cost is lower are
+    tried in order of cost; the first that explains the region as well (residual sum of
+    squares higher by less than ``kappa**2`` times the residual variance, the parsimony test)
+    takes its place. The replaced species stays in ``ambiguous_with``.
+    """
+    keep = [int(i) for i in idx]
+    if not keep:
+        return idx
+    others = [int(j) for j in pool if int(j) not in set(keep)]
+    cols = {c.index: c for c in cache.get(x, np.array(sorted({*keep, *others}), dtype=np.intp), resolution)}
+
+    def rss(members: list[int], lo: int, hi: int) -> float:
+        model = fit_regions(x, y, [cols[m] for m in members]).model
+        r = y[lo:hi] - model[lo:hi]
+        return float(r @ r)
+
+    for pos in range(len(keep)):
+        i = keep[pos]
+        ci = cols.get(i)
+        if ci is None:
+            continue
+        alts = sorted((j for j in others if j in cols and cost[j] < cost[i] and _cosine(ci, cols[j]) >= threshold),
+                      key=lambda j: (cost[j], j))
+        if not alts:
+            continue
+        near = [k for k in keep if k != i and cols[k].lo < ci.hi and cols[k].hi > ci.lo]
+        lo = min(cols[m].lo for m in [i, *alts, *near])
+        hi = max(cols[m].hi for m in [i, *alts, *near])
+        with_i = rss([i, *near], lo, hi)
+        var = with_i / max(hi - lo - len(near) - 1, 1)
+        for j in alts:
+            if rss([j, *near], lo, hi) - with_i < kappa**2 * var:
+                keep[pos] = j
+                others.remove(j)
+                others.append(i)
+                break
+    return np.array(sorted(set(keep)), dtype=np.intp)
+
+
+class _Run(NamedTuple):
+    fitted: _Fitted
+    ok: NDArray[np.bool_]
+    cal: Any
+    x_cal: FloatArray
+    resolution: float
+    res_source: str
+    calibrated: bool
+    why_not: str
+
+
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """The data and options every pass of one assignment shares."""
+
+    x_raw: FloatArray
+    y: FloatArray
+    envs: list[tuple[FloatArray, FloatArray]]
+    flat: FlatEnvelopes
+    inside: NDArray[np.bool_]
+    settings: AssignSettings
+    noise: float
+    limit: float
+    columns: _ColumnCache
+    say: Progress
+
+    def passes(self, cal: Any, resolution: float, res_source: str) -> _Run:
+        """Screen, fit, accept and recalibrate (at most three passes) from ``cal``.
+
+        ``calibrated`` tells whether the axis was recalibrated from assignments that meet
+        the calibration rule; otherwise ``cal`` is still the trial calibration given.
+        """
+        x_raw, y, envs, settings = self.x_raw, self.y, self.envs, self.settings
+        x_cal = cal.apply(x_raw)
+        calibrated, why_not = False, "no species to calibrate on"
+        fitted: _Fitted | None = None
+        ok = np.zeros(0, dtype=bool)
+        for it in range(3):
+            self.say(f"fitting (pass {it + 1})")
+            # On an axis not (yet) recalibrated a species may sit anywhere within max_ppm.
+            tol = 5.0 if it else 10.0
+            keep = screen(x_cal, y, self.flat, resolution=resolution, limit=self.limit,
+                          tolerance_ppm=tol if calibrated else max(tol, settings.max_ppm)) & self.inside
+            fitted = _fit(x_cal, y, envs, np.nonzero(keep)[0], resolution, self.columns)
+            ok = _accepted(fitted, envs, settings, self.noise, ppm_ok=it > 0)
+            # Refit with the accepted species only: rejected crumbs must not hold signal.
+            fitted = _fit(x_cal, y, envs, _indices(fitted, ok), resolution, self.columns)
+            ok = _accepted(fitted, envs, settings, self.noise, ppm_ok=it > 0)
+            if it == 2:
+                break
+            if it == 0 and res_source != "given":
+                resolution = _refine_resolution(x_cal, y, envs, _indices(fitted, ok), resolution)
+                res_source = "fitted"
+                self.say(f"resolving power refined to {resolution:,.0f}")
+            new, why = _recalibrate(x_raw, x_cal, fitted, ok, envs, settings)
+            if new is None:
+                if not calibrated:
+                    why_not = why
+                break
+            ends = np.array([x_raw[0], x_raw[-1]])
+            converged = it > 0 and float(np.abs(new.ppm_error(ends) - cal.ppm_error(ends)).max()) < 0.3
+            cal, calibrated = new, True
+            x_cal = cal.apply(x_raw)
+            if converged:  # another pass would repeat this one; the final fit uses the new axis
+                break
+        assert fitted is not None
+        return _Run(fitted, ok, cal, x_cal, resolution, res_source, calibrated, why_not)
+
+    def final(self, x_cal: FloatArray, idx: NDArray[np.intp], resolution: float) -> tuple[_Fitted, NDArray[np.bool_]]:
+        """Fit ``idx`` and drop what fails a rule until every column left passes them all.
+
+        Every reported assignment meets ``max_ppm``, ``min_score``, the SNR rule and
+        ``min_abundance`` in the fit whose numbers are reported.
+        """
+        for _ in range(8):
+            f = _fit(x_cal, self.y, self.envs, idx, resolution, self.columns)
+            ok = _accepted(f, self.envs, self.settings, self.noise, ppm_ok=True, strict=True)
+            if ok.all():
+                break
+            idx = _indices(f, ok)
+        return f, ok
 
 
 # The whole job ----------------------------------------------------------------------------
@@ -606,53 +802,81 @@ def assign_spectrum(
     offset = _histogram_offset(peaks, envs, loose, search_ppm=settings.search_ppm)
     from clusterms.spectra.calibration import Calibration
 
-    cal = Calibration(ppm_offset=offset)
-    x_cal = cal.apply(x_raw)
-    fitted: _Fitted | None = None
     columns = _ColumnCache(envs)
-    ok = np.zeros(0, dtype=bool)
-    for it in range(3):
-        say(f"fitting (pass {it + 1})")
-        keep = screen(x_cal, y, flat, resolution=resolution, limit=limit,
-                      tolerance_ppm=5.0 if it else 10.0) & inside
-        idx = np.nonzero(keep)[0]
-        fitted = _fit(x_cal, y, envs, idx, resolution, columns)
-        ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
-        # Refit with the accepted species only: rejected crumbs must not hold signal.
-        idx = _indices(fitted, ok)
-        fitted = _fit(x_cal, y, envs, idx, resolution, columns)
-        ok = _accepted(fitted, envs, settings, noise, ppm_ok=it > 0)
-        if it == 2:
-            break
-        if it == 0 and res_source != "given":
-            resolution = _refine_resolution(x_cal, y, envs, _indices(fitted, ok), resolution)
-            res_source = "fitted"
-            say(f"resolving power refined to {resolution:,.0f}")
-        new = _recalibrate(x_raw, x_cal, fitted, ok, envs)
-        if new is None:
-            break
-        ends = np.array([x_raw[0], x_raw[-1]])
-        converged = it > 0 and float(np.abs(new.ppm_error(ends) - cal.ppm_error(ends)).max()) < 0.3
-        cal = new
-        x_cal = cal.apply(x_raw)
-        if converged:  # another pass would repeat this one; the final fit uses the new axis
-            break
-    assert fitted is not None
+    notes: list[str] = []
+    job = _Job(x_raw=x_raw, y=y, envs=envs, flat=flat, inside=inside, settings=settings, noise=noise,
+               limit=limit, columns=columns, say=say)
+    run = job.passes(Calibration(ppm_offset=offset), resolution, res_source)
+    if not run.calibrated and offset != 0.0:
+        # The isotope combs suggested an offset, but the assignments made with it do not
+        # support a calibration: start again on the axis as read.
+        say("calibration not supported: starting again on the m/z axis as read")
+        run = job.passes(Calibration(ppm_offset=0.0), resolution, res_source)
+    calibration_note = "" if run.calibrated else run.why_not
+    if not run.calibrated and abs(offset) > settings.max_ppm / 4:
+        # The offset the isotope combs suggest matters at this tolerance: say it was not applied.
+        notes.append(f"no calibration applied, m/z axis left as read (the isotope combs suggest "
+                     f"{offset:+.1f} ppm): {run.why_not}")
+    cal, x_cal, resolution, res_source = run.cal, run.x_cal, run.resolution, run.res_source
+    screen_ppm = 5.0 if run.calibrated else max(5.0, settings.max_ppm)
     # Final: accepted only, after dropping species the others explain as well.
-    idx = _indices(fitted, ok)
     say("checking near-collinear species")
-    priority = [_priority(c) for c in candidates]
-    idx = _parsimony(x_cal, y, idx, priority, resolution, columns)
-    final = _fit(x_cal, y, envs, idx, resolution, columns)
-    ok = _accepted(final, envs, settings, noise, ppm_ok=True)
+    cost = [_prior_cost(c) for c in candidates]
+    pool = np.nonzero(screen(x_cal, y, flat, resolution=resolution, limit=limit, tolerance_ppm=screen_ppm)
+                      & inside)[0]
+    idx = _prefer_probable(x_cal, y, _indices(run.fitted, run.ok), pool, cost, resolution, columns)
+    idx = _parsimony(x_cal, y, idx, cost, resolution, columns)
+    final, ok = job.final(x_cal, idx, resolution)
+    # Decoys: fitted beside the accepted species, judged by the same rules.
+    decoys_tested = decoys_accepted = 0
+    decoy_scores = np.zeros(0)  # decoys passing every rule but the score
+    if settings.decoys and ok.any():
+        say("estimating false assignments with decoys")
+        pool = np.nonzero(inside)[0]
+        dec = _decoys(envs, [i.charge for i in ions], pool, settings.seed)
+        dkeep = screen(x_cal, y, dec, resolution=resolution, limit=limit, tolerance_ppm=screen_ppm)
+        decoys_tested = len(dec)
+        if dkeep.any():
+            acc = _indices(final, ok)
+            allenv = [envs[int(i)] for i in acc] + [dec[int(j)] for j in np.nonzero(dkeep)[0]]
+            both = _fit(x_cal, y, allenv, np.arange(len(allenv), dtype=np.intp), resolution)
+            is_decoy = np.array([c.index >= acc.size for c in both.cols], dtype=bool)
+            dok = _accepted(both, allenv, settings, noise, ppm_ok=True, strict=True)
+            decoys_accepted = int(np.count_nonzero(dok & is_decoy))
+            other = _accepted(both, allenv, replace(settings, min_score=0.0), noise, ppm_ok=True, strict=True)
+            decoy_scores = both.score[other & is_decoy]
+    # False-discovery control: drop what is above --fdr, refit the rest, until stable.
+    from clusterms.assign.fdr import q_values, reliability
+
+    n_dropped = 0
+    q = q_values(final.score[ok], decoy_scores)
+    for _ in range(5):
+        if not (q > settings.fdr).any():
+            break
+        n_dropped += int(np.count_nonzero(q > settings.fdr))
+        kept = _indices(final, ok)[q <= settings.fdr]
+        final, ok = job.final(x_cal, kept, resolution)
+        q = q_values(final.score[ok], decoy_scores)
+    if (q > settings.fdr).any():  # still unstable after five refits: report nothing uncertain
+        n_dropped += int(np.count_nonzero(q > settings.fdr))
+        final, ok = job.final(x_cal, _indices(final, ok)[q <= settings.fdr], resolution)
+        q = q_values(final.score[ok], decoy_scores)
+    if n_dropped:
+        notes.append(f"{n_dropped} species accepted by the score, ppm and SNR rules were dropped: their "
+                     f"q-value is above --fdr {settings.fdr:g}")
+    passing = [float(v) for v in decoy_scores if v >= settings.min_score]
+    verdict = reliability(target_scores=[float(v) for v in final.score[ok]], decoy_scores_passing=passing,
+                          decoys_tested=decoys_tested, n_dropped=n_dropped, fdr=settings.fdr)
+    if not verdict.reliable:
+        notes.insert(0, f"unreliable result: {verdict.reason}")
     say("scoring")
     # Ambiguity is judged among all screened candidates at the final calibration.
-    keep = screen(x_cal, y, flat, resolution=resolution, limit=limit, tolerance_ppm=5.0) & inside
-    screened_cols = columns.get(x_cal, np.nonzero(keep)[0], resolution)
+    screened_cols = columns.get(x_cal, pool, resolution)
     pos_in_screened = {c.index: j for j, c in enumerate(screened_cols)}
     rows: list[Assignment] = []
     profiles: dict[str, tuple[int, FloatArray]] = {}
     top_area = float(final.amp[ok].max()) if ok.any() else 1.0
+    q_of = dict(zip(_indices(final, ok).tolist(), q.tolist(), strict=True))
     for k, c in enumerate(final.cols):
         if not ok[k]:
             continue
@@ -665,30 +889,22 @@ def assign_spectrum(
             observed_mz=theo + shift, ppm=shift / theo * 1e6, score=float(final.score[k]),
             abundance=100.0 * float(final.amp[k]) / top_area, electrons=cand.ion.electrons,
             label=cand.label, ambiguous_with=tuple(a for a in amb if a != names[c.index]),
-            area=float(final.amp[k]), ion=cand.ion))
+            area=float(final.amp[k]), ion=cand.ion,
+            q_value=float(q_of[c.index]) if settings.decoys else float("nan")))
         profiles[names[c.index]] = (c.lo, final.amp[k] * c.values)
     rows.sort(key=lambda a: (-a.abundance, a.mz, a.species))
-    # Decoys: fitted beside the accepted species, judged by the same rules.
-    decoys_tested = decoys_accepted = 0
-    if settings.decoys and idx.size:
-        say("estimating false assignments with decoys")
-        pool = np.nonzero(inside)[0]
-        dec = _decoys(envs, [i.charge for i in ions], pool, settings.seed)
-        dkeep = screen(x_cal, y, dec, resolution=resolution, limit=limit, tolerance_ppm=5.0)
-        decoys_tested = len(dec)
-        if dkeep.any():
-            allenv = [envs[int(i)] for i in idx] + [dec[int(j)] for j in np.nonzero(dkeep)[0]]
-            both = _fit(x_cal, y, allenv, np.arange(len(allenv), dtype=np.intp), resolution)
-            dok = _accepted(both, allenv, settings, noise, ppm_ok=True)
-            decoys_accepted = int(sum(1 for c, g in zip(both.cols, dok, strict=True) if g and c.index >= idx.size))
     say("looking for unassigned envelopes")
     unassigned = _unassigned(x_cal, y - final.model, spec, noise, float(y.max()) if y.size else 0.0)
-    calib = {"ppm_offset": float(cal.ppm_offset), "ppm_slope_per_kmz": float(cal.ppm_slope_per_kmz),
-             "n_points": int(cal.n_points), "rms_ppm": float(cal.rms_ppm)}
+    calib: dict[str, Any] = {"ppm_offset": float(cal.ppm_offset), "ppm_slope_per_kmz": float(cal.ppm_slope_per_kmz),
+                             "n_points": int(cal.n_points), "rms_ppm": float(cal.rms_ppm),
+                             "applied": bool(run.calibrated), "trial_offset_ppm": float(offset),
+                             "not_applied_because": calibration_note}
     return AssignResult(
         assignments=tuple(rows), unassigned=tuple(unassigned), calibration=calib,
         resolution=float(resolution), resolution_source=res_source, noise=float(noise),
-        n_candidates=len(candidates), n_screened=int(keep.sum()), decoys_tested=decoys_tested,
-        decoys_accepted=decoys_accepted, mz=x_cal, intensity=y, model=final.model, profiles=profiles)
+        n_candidates=len(candidates), n_screened=int(pool.size), decoys_tested=decoys_tested,
+        decoys_accepted=decoys_accepted, mz=x_cal, intensity=y, model=final.model, profiles=profiles,
+        calibration_applied=run.calibrated, reliable=verdict.reliable, fdr_dropped=n_dropped,
+        notes=tuple(notes))
 
 

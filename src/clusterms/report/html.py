@@ -97,6 +97,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;col
 header{background:#1f3a5f;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;font-size:13px;opacity:.85}
 main{padding:16px 24px;max-width:1400px}
+p.unreliable{background:#fdecea;border:1px solid #d93025;color:#8a1c14;padding:8px 12px;
+border-radius:6px;font-weight:600}
+p.note{background:#fff8e1;border:1px solid #f2c94c;padding:6px 12px;border-radius:6px}
 section{background:#fff;border:1px solid #e1e4e8;border-radius:6px;padding:12px 16px;margin-bottom:16px}
 h2{font-size:16px;margin:4px 0 10px}
 table{border-collapse:collapse;font-size:13px;width:100%}
@@ -218,17 +221,22 @@ def _report_parts(
                            "showlegend": False, "xaxis": {"title": {"text": "m/z"}}}},
         })
     headers = ["species", "formula", "charge", "mz", "observed_mz", "ppm", "score", "abundance",
-               "electrons", "label", "ambiguous_with"]
+               "electrons", "label", "ambiguous_with", "q_value"]
     table = _table(headers, [[r[h] for h in headers] for r in rows], {0, 1, 9, 10}, "assignments")
     un_table = _table(["m/z", "charge", "intensity"],
                       [[f"{u.mz:.4f}", u.charge, f"{u.intensity:.4g}"] for u in result.unassigned],
                       set(), "unassigned")
     cal = result.calibration
+    notes = tuple(getattr(result, "notes", ()))
+    banner = "".join(f'<p class="{"unreliable" if n.startswith("unreliable") else "note"}">{html.escape(n)}</p>'
+                     for n in notes)
     facts = {
         "input": source,
         "clusterms": __version__,
         "resolving power": f"{result.resolution:,.0f} ({result.resolution_source})",
-        "calibration": f"{cal['ppm_offset']:+.2f} ppm {cal['ppm_slope_per_kmz']:+.2f} ppm per 1000 m/z",
+        "calibration": (f"{cal['ppm_offset']:+.2f} ppm {cal['ppm_slope_per_kmz']:+.2f} ppm per 1000 m/z "
+                        f"from {cal['n_points']} species" if getattr(result, "calibration_applied", True)
+                        else "none (m/z axis as read)"),
         "noise level": f"{result.noise:.4g}",
         "candidates": f"{result.n_candidates:,} ({result.n_screened:,} passed the screen)",
         "assigned": str(len(result.assignments)),
@@ -255,13 +263,15 @@ def _report_parts(
 </head><body>
 <header><h1>{html.escape(title)}</h1><p>{html.escape(source)} &middot; clusterms {html.escape(__version__)}</p></header>
 <main>
+{banner}
 <section><h2>Spectrum and fitted model</h2><div id="main"></div>
 <p class="meta">Grey: spectrum after baseline removal and recalibration. Red: sum of the fitted theoretical
 profiles of the assigned species. Labels mark the most abundant isotope peak of each species.</p></section>
 <section><h2>Assignments</h2>{table}
 <p class="meta">abundance: total envelope area, largest = 100. ppm: after recalibration. score: cosine
 similarity of observed and theoretical profile (1 = identical). ambiguous_with: candidates whose profile
-cannot be told apart at this resolving power.</p></section>
+cannot be told apart at this resolving power. q_value: target-decoy false-discovery rate at this
+species' score.</p></section>
 <section><h2>Theory and experiment, species by species</h2><div class="grid">{cards}</div></section>
 <section><h2>Unassigned envelopes</h2>{un_section}</section>
 <section><h2>Run</h2><dl>{dl}</dl><h2 style="margin-top:12px">Settings</h2><dl>{st}</dl></section>

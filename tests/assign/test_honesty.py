@@ -1,0 +1,184 @@
+"""Assignment that fails closed, on spectra clusterms' simulator did not make.
+
+Calibration only from enough independent species, every reported row within the thresholds
+after the final fit, target-decoy q-values, nothing assigned on real spectra without clusters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clusterms import Ion
+from clusterms.assign.candidates import SpaceOptions, build_space
+from clusterms.assign.fdr import UNRELIABLE_DECOY_RATE, q_values, reliability
+from clusterms.assign.pipeline import AssignSettings, assign_spectrum
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from independent import render
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real-ms"
+CLI = Path(sys.executable).with_name("clusterms")
+
+AU = {
+    "[Ag29(BDT)12]3-": 100.0,
+    "[AuAg24(DMBT)18]-": 45.0,
+    "[AuAg52(BDT)12(DMBT)16]3-": 30.0,
+    "[AuAg51(BDT)12(DMBT)15]3-": 10.0,
+    "[AuAg53(BDT)12(DMBT)17]3-": 8.0,
+    "[AuAg28(BDT)12]3-": 12.0,
+    "[Ag25(DMBT)18]-": 10.0,
+    "[Ag(DMBT)2]-": 4.0,
+}
+
+
+def _space(*reactants: str, species: tuple[str, ...] = ()) -> list:
+    return build_space([Ion.parse(r) for r in reactants], options=SpaceOptions(species=species))
+
+
+def _judge(result, truth: dict[str, float]) -> tuple[float, list[str], float]:
+    """(recall of species >= 5 %, false species >= 2 %, median relative abundance error)."""
+    top = max(truth.values())
+    rel = {Ion.parse(k).notation: 100 * v / top for k, v in truth.items()}
+    got = {a.species: a.abundance for a in result.assignments}
+    wanted = [k for k, v in rel.items() if v >= 5]
+    found = [k for k in wanted if k in got]
+    false = [k for k, v in got.items() if k not in rel and v >= 2]
+    err = [abs(got[k] - rel[k]) / rel[k] for k in found]
+    return len(found) / len(wanted), false, float(np.median(err)) if err else 1.0
+
+
+# ----------------------------------------------------------------------------- q-values
+def test_q_values_agree_with_pyteomics():
+    from pyteomics.auxiliary import qvalues
+
+    rng = np.random.default_rng(4)
+    t = rng.uniform(0.5, 1.0, 60)
+    d = rng.uniform(0.3, 0.95, 40)
+    ours = q_values(t, d)
+    psms = np.array([(s, False) for s in t] + [(s, True) for s in d], dtype=[("score", "f8"), ("decoy", "?")])
+    ref = qvalues(psms, key="score", is_decoy="decoy", reverse=True, remove_decoy=True, formula=1,
+                  full_output=True)
+    by_score = {float(r["score"]): float(r["q"]) for r in ref}
+    assert [by_score[float(s)] for s in t] == pytest.approx(list(ours), abs=1e-12)
+
+
+def test_q_values_are_monotone_and_zero_without_decoys():
+    q = q_values([0.99, 0.9, 0.95, 0.7], [0.8, 0.92])
+    # at 0.99: 1 target, 0 decoys; 0.95: 2, 0; 0.9: 3, 1; 0.7: 4, 2 -> FDR 0, 0, 1/3, 1/2
+    assert list(q) == pytest.approx([0.0, 1 / 3, 0.0, 0.5])
+    # a lower FDR further down the list lowers the q-value of the ones above it
+    assert list(q_values([0.9, 0.8, 0.7], [0.85])) == pytest.approx([0.0, 1 / 3, 1 / 3])
+    assert list(q_values([0.9, 0.8], [])) == [0.0, 0.0]
+    assert q_values([], [0.9]).size == 0
+
+
+def test_reliability_verdicts():
+    fine = reliability(target_scores=[0.99, 0.97], decoy_scores_passing=[0.85], decoys_tested=100,
+                       n_dropped=0, fdr=0.01)
+    assert fine.reliable and fine.reason == ""
+    many = reliability(target_scores=[0.99], decoy_scores_passing=[0.85] * 6, decoys_tested=100,
+                       n_dropped=0, fdr=0.01)
+    assert not many.reliable and "6 of 100 decoys" in many.reason
+    assert 6 / 100 > UNRELIABLE_DECOY_RATE >= 5 / 100
+    assert reliability(target_scores=[0.99], decoy_scores_passing=[0.85] * 5, decoys_tested=100,
+                       n_dropped=0, fdr=0.01).reliable
+    tie = reliability(target_scores=[0.95, 0.9], decoy_scores_passing=[0.95], decoys_tested=100,
+                      n_dropped=0, fdr=0.01)
+    assert not tie.reliable and "best decoy" in tie.reason
+    gone = reliability(target_scores=[], decoy_scores_passing=[], decoys_tested=100, n_dropped=3, fdr=0.01)
+    assert not gone.reliable and "all 3 species" in gone.reason
+
+
+def test_species_above_the_fdr_are_dropped(monkeypatch):
+    # The q-values themselves are checked against pyteomics above; here: what the engine does
+    # when they are high. Nothing above --fdr is reported, the whole result is flagged, and
+    # --fdr 1 keeps every species with its q-value.
+    from clusterms.assign import fdr
+
+    spec = render(AU, seed=1)
+    space = _space("Ag@I", "Au@II")
+    base = assign_spectrum(spec, space)
+    assert len(base.assignments) >= 7 and base.reliable and base.notes == ()
+    assert all(a.q_value == 0.0 for a in base.assignments)
+    monkeypatch.setattr(fdr, "q_values", lambda t, d: np.full(np.size(t), 0.2))
+    strict = assign_spectrum(spec, space)
+    assert strict.assignments == () and not strict.reliable and strict.fdr_dropped == len(base.assignments)
+    assert strict.notes[0].startswith("unreliable result: all")
+    loose = assign_spectrum(spec, space, settings=AssignSettings(fdr=0.5))
+    assert [a.species for a in loose.assignments] == [a.species for a in base.assignments]
+    assert all(a.q_value == 0.2 for a in loose.assignments) and loose.reliable and loose.fdr_dropped == 0
+
+
+# ---------------------------------------------------------------------------- calibration
+def test_one_species_cannot_calibrate():
+    spec = render({"[Ag29(BDT)12]3-": 1.0}, ppm=20.0, mz_range=(1550.0, 1700.0))
+    space = _space("Ag@I")
+    strict = assign_spectrum(spec, space)
+    assert not strict.calibration_applied and strict.assignments == ()
+    assert strict.calibration["ppm_offset"] == 0.0 and strict.calibration["n_points"] == 0
+    suggested = re.search(r"combs suggest ([+-][0-9.]+) ppm", strict.notes[0])
+    assert suggested and float(suggested.group(1)) == pytest.approx(20.0, abs=1.0)
+    # Within the tolerance it is assigned where it is, on the axis as read (not recalibrated).
+    near = render({"[Ag29(BDT)12]3-": 1.0}, ppm=4.0, mz_range=(1550.0, 1700.0))
+    result = assign_spectrum(near, space)
+    (a,) = result.assignments
+    assert a.ppm == pytest.approx(4.0, abs=0.5) and not result.calibration_applied
+
+
+def test_enough_species_calibrate():
+    spec = render(AU, ppm=20.0, seed=2)
+    result = assign_spectrum(spec, _space("Ag@I", "Au@II"))
+    assert result.calibration_applied and result.calibration["n_points"] >= 3
+    centre = result.calibration["ppm_offset"] + result.calibration["ppm_slope_per_kmz"] * 3.0
+    assert centre == pytest.approx(20.0, abs=1.0)
+    recall, false, err = _judge(result, AU)
+    assert recall == 1.0 and false == [] and err <= 0.05
+
+
+@pytest.mark.parametrize("max_ppm, min_score", [(2.0, 0.8), (10.0, 0.99)])
+def test_every_row_meets_the_thresholds(max_ppm, min_score):
+    spec = render(AU, resolution=8_000, ppm=-6.0, noise=0.004, seed=3)
+    result = assign_spectrum(spec, _space("Ag@I", "Au@II"),
+                             settings=AssignSettings(max_ppm=max_ppm, min_score=min_score))
+    assert result.assignments
+    assert all(abs(a.ppm) <= max_ppm for a in result.assignments), [(a.species, a.ppm) for a in result.assignments]
+    assert all(a.score >= min_score for a in result.assignments)
+    base = assign_spectrum(spec, _space("Ag@I", "Au@II"))
+    if max_ppm == 2.0:  # the threshold bites: some species of the default run are beyond it
+        assert any(abs(a.ppm) > 2.0 for a in base.assignments)
+
+
+def test_low_resolving_power_estimated():
+    # R 4000: isotopes of the 3- ions unresolved; the resolving power is estimated.
+    spec = render(AU, resolution=4_000, noise=0.002, seed=5)
+    result = assign_spectrum(spec, _space("Ag@I", "Au@II"))
+    assert result.resolution == pytest.approx(4_000, rel=0.15)
+    recall, false, err = _judge(result, AU)
+    assert recall >= 0.9 and len(false) <= 1 and err <= 0.15, (recall, false, err)
+    assert not any("Ag58" in a.species for a in result.assignments)  # no false homodimer
+
+
+# ------------------------------------------------------------------------- real spectra
+REAL_MS1 = ["unidec_GroEL_native_export.txt", "unidec_BSA_headerless.txt", "waters_ATEHLSTLSEK_profile_indexed.mzML",
+            "thermo_QE_microscans.mzXML", "uimf_BSA_10ugml_CID_drifttime.mzML", "bruker_Hela_PASEF_combineIMS.mzML",
+            "openms_FileFilter_37_numpress_linear_slof.mzML", "thermo_ginkgotoxin_polarity_switching.mzML"]
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real-ms is not beside the clone")
+@pytest.mark.parametrize("name", REAL_MS1)
+def test_no_cluster_in_real_spectra(tmp_path, name):
+    out = tmp_path / "out"
+    proc = subprocess.run([str(CLI), "assign", str(REAL / name), "--reactant", "Ag@I", "--reactant", "Ag@II",
+                           "--reactant", "Au@II", "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "assignments.csv").read_text().splitlines()[1:] == []
+    params = json.loads((out / "params.json").read_text())
+    assert params["calibration"]["applied"] is False and params["calibration"]["ppm_offset"] == 0.0

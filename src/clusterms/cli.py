@@ -271,10 +271,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     say = _progress() if not args.quiet else (lambda _m: None)
     lib = _library(args)
     say(f"reading {args.file}")
-    spectrum = _read(args, args.file)
+    spectrum = _read(args, args.file, polarity=args.polarity)
     say(f"read {len(spectrum):,} points, m/z {spectrum.mz[0]:.1f}-{spectrum.mz[-1]:.1f}")
     say("building the candidate space")
-    cands = candidates_from_args(args, lib)
+    cands = candidates_from_args(args, lib, file_polarity=spectrum.polarity)
     result = assign_spectrum(spectrum, cands, settings=settings, progress=say)
     space = options_from_args(args)
     params = {
@@ -300,6 +300,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         "estimated_false_assignments": result.false_assignment_estimate,
         "calibration_applied": result.calibration_applied,
         "fdr_dropped": result.fdr_dropped,
+        "candidates_without_isotope_pattern": result.n_uninformative,
         "reliable": result.reliable,
         "notes": list(result.notes),
         "random_seed": args.seed,

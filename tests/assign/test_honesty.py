@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -171,14 +172,35 @@ REAL_MS1 = ["unidec_GroEL_native_export.txt", "unidec_BSA_headerless.txt", "wate
             "openms_FileFilter_37_numpress_linear_slof.mzML", "thermo_ginkgotoxin_polarity_switching.mzML"]
 
 
+ANIONS = ["--reactant", "Ag@I", "--reactant", "Ag@II", "--reactant", "Au@II"]
+NEUTRALS = ["--reactant", "[Au25(PET)18]", "--reactant", "[Au144(PET)60]"]
+
+
+def _assign_real(tmp_path: Path, name: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CLI), "assign", str(REAL / name), *extra, "--out", str(tmp_path / "out"),
+                           "--quiet", "--force"], capture_output=True, text=True, timeout=120)
+
+
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real-ms is not beside the clone")
 @pytest.mark.parametrize("name", REAL_MS1)
 def test_no_cluster_in_real_spectra(tmp_path, name):
-    out = tmp_path / "out"
-    proc = subprocess.run([str(CLI), "assign", str(REAL / name), "--reactant", "Ag@I", "--reactant", "Ag@II",
-                           "--reactant", "Au@II", "--out", str(out), "--quiet"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert (out / "assignments.csv").read_text().splitlines()[1:] == []
-    params = json.loads((out / "params.json").read_text())
-    assert params["calibration"]["applied"] is False and params["calibration"]["ppm_offset"] == 0.0
+    from clusterms.spectra.readers import read_spectrum
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        polarity = read_spectrum(REAL / name).polarity
+    runs = []
+    if polarity != "positive":  # anionic reactants: negative-mode or unknown
+        runs.append(ANIONS)
+    # neutral reactants: the file's polarity, or both when the file does not say
+    runs += [[*NEUTRALS, "--polarity", p] for p in ([polarity] if polarity else ["positive", "negative"])]
+    for extra in runs:
+        proc = _assign_real(tmp_path, name, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "out" / "assignments.csv").read_text().splitlines()[1:] == [], extra
+        params = json.loads((tmp_path / "out" / "params.json").read_text())
+        assert params["calibration"]["applied"] is False and params["calibration"]["ppm_offset"] == 0.0
+    if polarity == "positive":  # anions cannot be looked for in a positive-mode spectrum: said, not guessed
+        proc = _assign_real(tmp_path, name, *ANIONS)
+        last = proc.stderr.splitlines()[-1]
+        assert proc.returncode == 2 and last.startswith("error: no candidate of positive polarity")

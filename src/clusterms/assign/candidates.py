@@ -149,6 +149,13 @@ class SpaceOptions:
         Extra species texts, parsed with the library (kind ``"explicit"``).
     mz_range
         Keep only candidates whose envelope reaches into ``(lo, hi)``.
+    polarity
+        ``+1`` (positive mode) or ``-1`` (negative mode): only candidates of that sign are
+        kept and neutral reactants are charged that way. ``None``: the sign of the reactants'
+        total charge (negative when every reactant is neutral).
+    max_neutral_charge
+        Largest observed charge of a neutral reactant's family (its core charged 0..this, or
+        ionised by H+/Na+/K+/Cs+ adducts, at the polarity's sign).
     """
 
     charges: tuple[int, ...] | None = None
@@ -162,8 +169,12 @@ class SpaceOptions:
     fragment_max_n: int = 6
     species: tuple[str, ...] = ()
     mz_range: tuple[float, float] | None = None
+    polarity: int | None = None
+    max_neutral_charge: int = 4
 
     def __post_init__(self) -> None:
+        if self.polarity not in (None, -1, 1) or isinstance(self.polarity, bool):
+            raise OptionError(f"polarity must be +1, -1 or None, got {self.polarity!r}")
         if self.charges is not None:
             charges = tuple(self.charges)
             if not charges:
@@ -173,6 +184,7 @@ class SpaceOptions:
                     raise OptionError(f"charges must be non-zero integers up to {MAX_CHARGE} in size, got {z!r}")
             object.__setattr__(self, "charges", tuple(dict.fromkeys(charges)))
         for name, top in (("max_loss", MAX_LOSS), ("max_protons", 20), ("max_metal_exchange", 100),
+                          ("max_neutral_charge", MAX_CHARGE),
                          ("max_ligand_exchange", 100), ("fragment_max_n", 100)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:
@@ -265,7 +277,7 @@ class _Builder:
         self.reactants = list(reactants)
         self.options = options
         self.library = library
-        self.polarity = _polarity(self.reactants)
+        self.polarity = options.polarity or _polarity(self.reactants)
         self.out: list[Candidate] = []
         proton = library.adducts.get("H")
         if options.max_protons and proton is None:
@@ -346,9 +358,15 @@ class _Builder:
             z = core.charge
             sign = _sign(z) or self.polarity
             wanted = self.override(sign)
-            if wanted is None or r.charge in wanted:
+            if (wanted is None or r.charge in wanted) and r.charge:
                 self.add(r, "parent", "parent", r.notation)
-            for c, combo, obs in self.states((z - 1, z, z + 1), combos, sign):
+            if z == 0:  # a neutral cluster is seen oxidised/reduced or carried by adducts
+                top = self.options.max_neutral_charge
+                cores: tuple[int, ...] = tuple(sign * k for k in range(top + 1))
+                states = self.states(cores, combos, sign, max_observed=top)
+            else:
+                states = self.states((z - 1, z, z + 1), combos, sign)
+            for c, combo, obs in states:
                 label = "parent" + ("" if c == z else f" charge {_charge_text(c)}" if c else " neutral")
                 self.add(core.ion(obs, combo), label + _adduct_suffix(combo), "parent", r.notation)
 
@@ -585,6 +603,8 @@ def _collect_space(reactants: Sequence[Ion], options: SpaceOptions, library: Lig
         b.ligand_exchange()
     if options.fragments:
         b.fragments()
+    if options.polarity is not None:  # only ions the spectrum's polarity can show
+        return [c for c in b.out if _sign(c.ion.charge) == options.polarity]
     return b.out
 
 

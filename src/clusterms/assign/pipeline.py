@@ -80,6 +80,10 @@ class AssignSettings:
     calibration_min_species
         A calibration is applied only when at least this many independent species (main
         isotope peaks more than 1 m/z apart) support it; otherwise the axis stays as read.
+    min_isotope_peaks
+        Smallest effective number of isotope peaks (exp of the envelope's entropy) of a
+        candidate: an envelope with fewer (e.g. [Au2(PET)]+, 1.6: one peak and its 13C
+        satellite) looks like any organic ion and is not assigned from its pattern.
     """
 
     resolution: float | None = None
@@ -93,6 +97,7 @@ class AssignSettings:
     seed: int = 0
     fdr: float = 0.01
     calibration_min_species: int = 3
+    min_isotope_peaks: float = 2.0
 
     def __post_init__(self) -> None:
         if self.resolution is not None and not (self.resolution > 0 and np.isfinite(self.resolution)):
@@ -105,6 +110,8 @@ class AssignSettings:
             raise OptionError(f"min_score must be between 0 and 1, got {self.min_score!r}")
         if not 0 <= self.min_abundance <= 100:
             raise OptionError(f"min_abundance must be between 0 and 100, got {self.min_abundance!r}")
+        if not (0 <= self.min_isotope_peaks <= 100):
+            raise OptionError(f"min_isotope_peaks must be between 0 and 100, got {self.min_isotope_peaks!r}")
         if not 0 < self.fdr <= 1:
             raise OptionError(f"fdr must be in (0, 1], got {self.fdr!r}")
         n = self.calibration_min_species
@@ -185,6 +192,7 @@ class AssignResult:
     reliable: bool = True
     fdr_dropped: int = 0
     notes: tuple[str, ...] = ()
+    n_uninformative: int = 0
 
     @property
     def false_assignment_estimate(self) -> float:
@@ -370,6 +378,12 @@ def _accepted(f: _Fitted, envs: list[tuple[FloatArray, FloatArray]], settings: A
     if ok.any():
         ok &= f.amp >= settings.min_abundance / 100.0 * f.amp[ok].max()
     return ok
+
+
+def _isotope_peaks(prob: FloatArray) -> float:
+    """Effective number of isotope peaks of an envelope: exp of its Shannon entropy."""
+    p = prob[prob > 0] / prob.sum()
+    return float(np.exp(-(p @ np.log(p))))
 
 
 def _independent(theo: FloatArray, gap: float = 1.0) -> int:
@@ -790,6 +804,9 @@ def assign_spectrum(
     say(f"computing {len(ions):,} candidate envelopes")
     envs = fit_envelopes(ions)
     inside = np.array([(m.max() >= lo) and (m.min() <= hi) for m, _ in envs])
+    informative = np.array([_isotope_peaks(p) >= settings.min_isotope_peaks for _, p in envs])
+    n_uninformative = int(np.count_nonzero(inside & ~informative))
+    inside &= informative
     flat = FlatEnvelopes(envs)  # screened at every pass
     limit = settings.snr * noise
     say("calibrating")
@@ -905,6 +922,6 @@ def assign_spectrum(
         n_candidates=len(candidates), n_screened=int(pool.size), decoys_tested=decoys_tested,
         decoys_accepted=decoys_accepted, mz=x_cal, intensity=y, model=final.model, profiles=profiles,
         calibration_applied=run.calibrated, reliable=verdict.reliable, fdr_dropped=n_dropped,
-        notes=tuple(notes))
+        notes=tuple(notes), n_uninformative=n_uninformative)
 
 

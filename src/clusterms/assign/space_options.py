@@ -23,8 +23,8 @@ from clusterms.chem.ligands import LigandLibrary, default_library
 from clusterms.chem.notation import MAX_CHARGE
 from clusterms.errors import NotationError, OptionError
 
-__all__ = ["DEFAULT_SEARCH_CHARGES", "add_space_arguments", "candidates_from_args", "options_from_args",
-           "parse_charges"]
+__all__ = ["DEFAULT_SEARCH_CHARGES", "add_space_arguments", "candidates_from_args", "charge_signs", "options_from_args",
+           "parse_charges", "space_polarity"]
 
 DEFAULT_SEARCH_CHARGES: tuple[int, ...] = (1, 2, 3, 4)
 _DEFAULTS = SpaceOptions()
@@ -40,9 +40,15 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--reactant", action="append", metavar="SPECIES", dest="reactant",
                    help="a reactant cluster, e.g. \"[Ag29(BDT)12]3-\" or Ag@I (repeat for each)")
     g.add_argument("--charges", metavar="LIST", dest="charges",
-                   help="observed charges replacing the default ones, as magnitudes taking the reactants' "
-                        "sign: 1-4 or 2,3,4 (3- for an explicit anion charge); also the charges of --search "
+                   help="observed charges replacing the default ones: signed (1+,2+ or 3-,-2) or magnitudes "
+                        "taking the spectrum's polarity (1-4, 2,3,4); also the charges of --search "
                         "(default 1-4 there)")
+    g.add_argument("--polarity", choices=["negative", "positive"], dest="polarity",
+                   help="ion polarity when the file does not say (text exports) or, for a file with both, "
+                        "which scans to use; candidates are built for this polarity only")
+    g.add_argument("--max-metal-exchange", metavar="N", dest="max_metal_exchange",
+                   help=f"most metal atoms swapped between two reactants (default {_DEFAULTS.max_metal_exchange}); "
+                        "the full alloy series of two homometallic clusters of one size needs their size")
     g.add_argument("--max-loss", metavar="N", dest="max_loss",
                    help="largest number of metal atoms in a unit lost from a heterodimer (default "
                         f"{_DEFAULTS.max_loss}): losses are L and 2 L for each ligand, and Ag_k L_m for k = 1..N "
@@ -63,8 +69,11 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_charges(text: str, /, *, option: str = "--charges") -> tuple[int, ...]:
-    """Charges from ``"1-4"``, ``"2,3,4"``, ``"1-2,4"`` or ``"3-,4-"`` (magnitudes; a trailing
-    ``-`` makes an explicit anion charge, a trailing ``+`` is just a magnitude)."""
+    """Charges from ``"1-4"``, ``"2,3,4"``, ``"1-2,4"``, ``"3-,4-"`` or ``"1+,2+"``.
+
+    Bare numbers and ranges are magnitudes (positive values, taking the polarity of the space);
+    ``3-`` or ``-3`` is an anion charge (negative value); ``2+`` or ``+2`` a cation charge
+    (positive value; see :func:`charge_signs` for which were written with a sign)."""
     out: list[int] = []
     items = [t.strip() for t in str(text).split(",")]
     for item in items:
@@ -85,6 +94,29 @@ def parse_charges(text: str, /, *, option: str = "--charges") -> tuple[int, ...]
         else:
             raise OptionError(f"{option}: expected charges like 1-4 or 2,3,4, got {text!r}")
     return tuple(dict.fromkeys(out))
+
+
+def charge_signs(text: str, /) -> set[int]:
+    """The signs written explicitly in a ``--charges`` text (+1 for ``2+``, -1 for ``3-``)."""
+    signs = set()
+    for item in (t.strip() for t in str(text).split(",")):
+        if re.fullmatch(r"\d{1,3}\s*-\s*\d{1,3}", item):
+            continue  # a range of magnitudes
+        if item.endswith("+") or item.startswith("+"):
+            signs.add(1)
+        elif item.endswith("-") or item.startswith("-"):
+            signs.add(-1)
+    return signs
+
+
+def _int_option(text: str, option: str, top: int) -> int:
+    try:
+        n = int(str(text).strip())
+    except ValueError:
+        n = -1
+    if not 0 <= n <= top:
+        raise OptionError(f"{option}: expected an integer from 0 to {top}, got {text!r}")
+    return n
 
 
 def _max_loss(text: str) -> int:
@@ -143,7 +175,40 @@ def options_from_args(args: argparse.Namespace) -> SpaceOptions:
         kw["species"] = tuple(args.species)
     if getattr(args, "mz_range", None) is not None:
         kw["mz_range"] = _mz_range(args.mz_range)
+    if getattr(args, "max_metal_exchange", None) is not None:
+        kw["max_metal_exchange"] = _int_option(args.max_metal_exchange, "--max-metal-exchange", 100)
     return SpaceOptions(**kw)  # type: ignore[arg-type]
+
+
+def space_polarity(args: argparse.Namespace, reactants: list[Ion], *, file_polarity: str | None = None) -> int:
+    """The polarity of the candidate space: the spectrum's, else ``--polarity``, else the sign
+    written in ``--charges``, else the reactants' total charge; neutral reactants with none of
+    these are refused (an ambiguous space)."""
+    given = {"positive": 1, "negative": -1}
+    option = getattr(args, "polarity", None)
+    charges = getattr(args, "charges", None)
+    signs = charge_signs(charges) if charges is not None else set()
+    if len(signs) > 1:
+        raise OptionError(f"--charges: mixes cation and anion charges ({charges!r}); one polarity per spectrum")
+    if file_polarity in given:
+        pol = given[file_polarity]
+        if option is not None and given[option] != pol:
+            raise OptionError(f"--polarity {option} does not match the spectrum, which is {file_polarity} mode")
+    elif option is not None:
+        pol = given[option]
+    elif signs:
+        pol = next(iter(signs))
+    elif any(r.core_charge for r in reactants):
+        pol = _polarity(reactants)
+    elif reactants:
+        raise OptionError("the reactants are neutral and the spectrum's polarity is unknown: "
+                          "give --polarity positive or --polarity negative")
+    else:
+        pol = -1
+    if signs and next(iter(signs)) != pol:
+        raise OptionError(f"--charges {charges} does not fit a {'positive' if pol > 0 else 'negative'}-mode "
+                          "spectrum")
+    return pol
 
 
 def _parse(text: str, option: str, library: LigandLibrary) -> Ion:
@@ -153,10 +218,14 @@ def _parse(text: str, option: str, library: LigandLibrary) -> Ion:
         raise NotationError(f"{option}: {exc.message}", exc.text, exc.position) from None
 
 
-def candidates_from_args(args: argparse.Namespace, library: LigandLibrary, /) -> list[Candidate]:
+def candidates_from_args(args: argparse.Namespace, library: LigandLibrary, /, *,
+                         file_polarity: str | None = None) -> list[Candidate]:
     """The candidate space the arguments describe: :func:`build_space` of the reactants,
-    the explicit species and the ``--search`` compositions (at ``--charges``, default 1-4,
-    with the reactants' sign), deduped, filtered by ``--mz-range`` and sorted by m/z."""
+    the explicit species and the ``--search`` compositions (at ``--charges``, default 1-4),
+    all of one polarity (:func:`space_polarity`), deduped, filtered by ``--mz-range`` and
+    sorted by m/z."""
+    import dataclasses
+
     options = options_from_args(args)
     for key in options.adducts:
         if key not in library.adducts:
@@ -164,10 +233,18 @@ def candidates_from_args(args: argparse.Namespace, library: LigandLibrary, /) ->
                               + ", ".join(sorted(k for k in library.adducts if k != "H")))
     reactants = [_parse(t, "--reactant", library) for t in (getattr(args, "reactant", None) or [])]
     species = [_parse(t, "--species", library) for t in options.species]
+    polarity = space_polarity(args, reactants or species, file_polarity=file_polarity)
+    for text, ion in zip(options.species, species, strict=True):
+        if ion.charge and (ion.charge > 0) != (polarity > 0):
+            raise OptionError(f"--species {text}: a {'cation' if ion.charge > 0 else 'anion'} cannot appear in a "
+                              f"{'positive' if polarity > 0 else 'negative'}-mode spectrum")
+    options = dataclasses.replace(options, polarity=polarity)
     raw = _collect_space(reactants, options, library)
+    if reactants and not any(c.kind == "parent" for c in raw):
+        raise OptionError(f"no candidate of {'positive' if polarity > 0 else 'negative'} polarity: the reactants "
+                          "are ions of the other sign (check --polarity or the file)")
     pattern = getattr(args, "search", None)
     if pattern:
-        polarity = _polarity(reactants or species)
         charges = options.charges or DEFAULT_SEARCH_CHARGES
         if polarity > 0 and any(z < 0 for z in charges):
             raise OptionError("--charges: anion charges (3-) do not fit cationic reactants")

@@ -148,7 +148,8 @@ def pick_matching(
             if record.time_min is None or not lo <= record.time_min <= hi:
                 continue
         if request.polarity is not None:
-            if record.polarity != request.polarity:
+            # A scan that records no polarity cannot contradict the one asked for.
+            if record.polarity is not None and record.polarity != request.polarity:
                 continue
         elif record.polarity is not None:
             if first_polarity is None:
@@ -163,7 +164,7 @@ def pick_matching(
             notes.append(
                 f"{name} has scans of both polarities: using the {len(chosen)} "
                 f"{first_polarity} scans (the first scan's polarity) and leaving out "
-                f"{skipped[other]} {other}; pass polarity='{other}' for those"
+                f"{skipped[other]} {other}; choose those with --polarity {other} (polarity='{other}' in Python)"
             )
         return chosen
     raise InputFileError(_nothing_matched(name, request, census))
@@ -249,7 +250,7 @@ def _check_target(record: ScanRecord, target: ScanKey, request: ScanRequest, nam
             f"{what} is {level}, not MS{request.ms_level}; pass "
             f"ms_level={record.ms_level} (or ms_level=None) to read it"
         )
-    if request.polarity is not None and record.polarity != request.polarity:
+    if request.polarity is not None and record.polarity is not None and record.polarity != request.polarity:
         raise InputFileError(
             f"{what} has {record.polarity or 'no recorded'} polarity, not {request.polarity}"
         )
@@ -304,11 +305,6 @@ def _nothing_matched(name: str, request: ScanRequest, census: _Census) -> str:
     counts = ", ".join(
         f"{n} {pol or 'of unrecorded polarity'}" for pol, n in census.polarities.items()
     )
-    if request.polarity is not None and set(census.polarities) == {None}:
-        return (
-            f"{name} records no polarity for its {level} spectra; omit polarity= "
-            "to read them"
-        )
     return f"{name} has no {request.polarity} {level} spectra ({counts})"
 
 

@@ -74,9 +74,21 @@ def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, s
 
 def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> Path:
     """One MS1 scan per drift bin with an 'ion mobility drift time' term (psims)."""
+    import gc
+    import warnings
+
     from psims.mzml.writer import MzMLWriter
 
-    with open(path, "wb") as fh, MzMLWriter(fh, close=False) as w:
+    with warnings.catch_warnings():
+        # psims leaves its vocabulary files open; they are closed (and would warn) at collection.
+        warnings.simplefilter("ignore", ResourceWarning)
+        _write(path, bins, MzMLWriter)
+        gc.collect()
+    return path
+
+
+def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer: type) -> None:
+    with open(path, "wb") as fh, writer(fh, close=False) as w:
         w.controlled_vocabularies()
         w.file_description(["MS1 spectrum", "profile spectrum"])
         w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
@@ -91,7 +103,6 @@ def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> 
                                  scan_params=[{"name": "ion mobility drift time", "value": t,
                                                "unit_name": "millisecond", "unit_accession": "UO:0000028",
                                                "unit_cv_ref": "UO"}])
-    return path
 
 
 def write_text(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> Path:

@@ -20,6 +20,7 @@ be told apart and are fitted as one.
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ __all__ = ["DEFAULT_MAX_RESOLVING_POWER", "ConformerFit", "diffusion_resolving_p
            "min_fwhm"]
 
 FloatArray = NDArray[np.float64]
+logger = logging.getLogger(__name__)
 
 #: Resolving-power ceiling t/FWHM of one conformer when no drift voltage is given.
 DEFAULT_MAX_RESOLVING_POWER = 100.0
@@ -179,9 +181,11 @@ def fit_conformers(atd: ArrivalDistribution, /, *, max_conformers: int = 4,
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", OptimizeWarning)
                 popt, _ = curve_fit(lambda x, *p: _model(x, *p, rp=rp, bw=bw), t, y, p0=guess, sigma=sigma,
-                                    bounds=(lower, upper), method="trf", maxfev=4000 * k)
-        except (RuntimeError, ValueError):
+                                    bounds=(lower, upper), method="trf", max_nfev=300 * k)
+        except (RuntimeError, ValueError) as exc:
+            logger.debug("%s: the %d-conformer fit failed (%s)", atd.species, k, exc)
             bics.append(math.inf)
+            prev = guess  # the next K starts from this one's unfitted guess
             continue
         p = [float(v) for v in popt]
         rss = float(np.sum(((y - _model(t, *p, rp=rp, bw=bw)) / sigma) ** 2))

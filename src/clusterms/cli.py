@@ -515,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_options(k)
     k.set_defaults(handler=_cmd_peaks)
 
+    from clusterms.cli_mobility import add_parser as add_mobility
     from clusterms.cli_series import add_parser as add_series
     from clusterms.cli_tandem import add_parsers as add_tandem
     from clusterms.cli_uvvis import add_parser as add_uvvis
@@ -522,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tandem(sub, _add_chem_options)
     add_series(sub, _add_chem_options)
     add_uvvis(sub)
+    add_mobility(sub, _add_chem_options)
 
     d = sub.add_parser("demo", help="the main job on the shipped example (make demo)")
     d.add_argument("--out", default="demo-output", metavar="DIR")
@@ -549,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return exc.code if isinstance(exc.code, int) else 0
             if not getattr(args, "command", None):
                 raise OptionError("a command is needed: mass, pattern, simulate, assign, candidates, "
-                                  "peaks, ramp, ramp-compare, series, uvvis or demo (see 'clusterms --help')")
+                                  "peaks, ramp, ramp-compare, series, uvvis, mobility or demo (see 'clusterms --help')")
             handler: Handler = args.handler
             code = handler(args)
         except NotationError as exc:

@@ -95,10 +95,18 @@ class ScanRecord:
     extras: Mapping[str, Any]
     has_mz: bool
     decoder: Callable[[], Arrays] = field(repr=False, compare=False)
+    extra_decoder: Callable[[str], NDArray[np.float64]] | None = field(default=None, repr=False, compare=False)
 
     def arrays(self) -> Arrays:
         """Decode the m/z and intensity arrays (float64, in file order)."""
         return self.decoder()
+
+    def array(self, name: str, /) -> NDArray[np.float64]:
+        """Decode one of the other arrays by name (e.g. ``"mean ion mobility array"``, listed in
+        ``extras["ignored_arrays"]``), float64 in file order (aligned with :meth:`arrays`)."""
+        if self.extra_decoder is None:
+            raise InputFileError(f"scan {self.native_id!r} has no array {name!r}")
+        return self.extra_decoder(name)
 
 
 @contextlib.contextmanager
@@ -246,6 +254,11 @@ def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecor
         return (_decode_mzml_array(mz_rec, where, "m/z array"),
                 _decode_mzml_array(int_rec, where, "intensity array"))
 
+    def decode_extra(key: str) -> NDArray[np.float64]:
+        if key not in spec:
+            raise InputFileError(f"{name}: spectrum {native_id!r} has no {key}")
+        return _decode_mzml_array(spec[key], f"{name}: spectrum {native_id!r}", key)
+
     return ScanRecord(
         position=position,
         native_id=native_id,
@@ -257,6 +270,7 @@ def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecor
         extras=extras,
         has_mz=mz_rec is not None,
         decoder=decode,
+        extra_decoder=decode_extra,
     )
 
 

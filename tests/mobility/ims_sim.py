@@ -1,0 +1,114 @@
+"""Ion-mobility runs simulated without clusterms: IsoSpecPy envelopes (tests/render_independent.py)
+in m/z, Gaussian conformers in drift time, Poisson counts, zero points dropped (as Waters writes).
+
+Formulas are written out here by hand (BDT = C6H4S2, DMBT = C8H9S as bound), not through
+clusterms' notation parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from render_independent import grid, profile
+
+R = 20_000.0
+DRIFT = np.round(np.arange(3.0, 9.0001, 0.06), 4)  # 101 bins, ms
+
+# species notation -> (formula, signed charge)
+MONOMER = "[Ag29(BDT)12]3-"
+DIMER = "[Ag58(BDT)24]6-"
+AG25 = "[Ag25(DMBT)18]-"
+ABSENT = "[AuAg24(DMBT)18]-"
+FORMULAS = {
+    MONOMER: ("Ag29C72H48S24", -3),
+    DIMER: ("Ag58C144H96S48", -6),
+    AG25: ("Ag25C144H162S18", -1),
+    ABSENT: ("AuAg24C144H162S18", -1),
+}
+
+
+@dataclass(frozen=True)
+class Conformer:
+    centre: float  # ms
+    fwhm: float  # ms
+    share: float  # of the species' ions
+
+
+# The truth of the standard run: the dimer has two conformers and arrives while the monomer
+# (same m/z) does; Ag25 has one; the AuAg24 species is absent.
+TRUTH: dict[str, tuple[float, tuple[Conformer, ...]]] = {
+    MONOMER: (2.0e6, (Conformer(5.5, 0.35, 1.0),)),
+    DIMER: (1.5e6, (Conformer(4.8, 0.30, 0.6), Conformer(5.7, 0.35, 0.4))),
+    AG25: (1.0e6, (Conformer(7.6, 0.40, 1.0),)),
+}
+
+
+def mz_grid() -> np.ndarray:
+    return np.concatenate([grid(1595.0, 1612.0, R), grid(5140.0, 5280.0, R)])
+
+
+def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, seed: int = 7,
+             background: float = 0.3) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(drift ms, m/z, counts) per drift bin; points with zero counts omitted."""
+    rng = np.random.default_rng(seed)
+    x = mz_grid()
+    dx = np.gradient(x)
+    step = float(DRIFT[1] - DRIFT[0])
+    shapes = {s: profile(x, *FORMULAS[s], R) * dx for s in truth}  # counts per ion, per point
+    bins = []
+    for t in DRIFT:
+        mean = np.full(x.size, background)
+        for s, (total, confs) in truth.items():
+            frac = 0.0
+            for c in confs:
+                sigma = c.fwhm / 2.354820045
+                frac += c.share * step * np.exp(-0.5 * ((t - c.centre) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+            mean += total * frac * shapes[s]
+        counts = rng.poisson(mean).astype(np.float64)
+        keep = counts > 0
+        bins.append((float(t), x[keep], counts[keep]))
+    return bins
+
+
+def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> Path:
+    """One MS1 scan per drift bin with an 'ion mobility drift time' term (psims)."""
+    import gc
+    import warnings
+
+    from psims.mzml.writer import MzMLWriter
+
+    with warnings.catch_warnings():
+        # psims leaves its vocabulary files open; they are closed (and would warn) at collection.
+        warnings.simplefilter("ignore", ResourceWarning)
+        _write(path, bins, MzMLWriter)
+        gc.collect()
+    return path
+
+
+def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer: type) -> None:
+    with open(path, "wb") as fh, writer(fh, close=False) as w:
+        w.controlled_vocabularies()
+        w.file_description(["MS1 spectrum", "profile spectrum"])
+        w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
+        w.instrument_configuration_list([w.InstrumentConfiguration(id="IC1", component_list=[])])
+        w.data_processing_list([w.DataProcessing([{"software_reference": "sim", "order": 0,
+                                                   "params": ["conversion to mzML"]}], id="DP1")])
+        with w.run(id="ims", instrument_configuration="IC1"), w.spectrum_list(count=len(bins)):
+            for k, (t, mz, y) in enumerate(bins):
+                w.write_spectrum(mz, y, id=f"scan={k + 1}", polarity="negative scan", centroided=False,
+                                 scan_start_time=0.5,
+                                 params=[{"ms level": 1}, "MS1 spectrum"],
+                                 scan_params=[{"name": "ion mobility drift time", "value": t,
+                                               "unit_name": "millisecond", "unit_accession": "UO:0000028",
+                                               "unit_cv_ref": "UO"}])
+
+
+def write_text(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> Path:
+    """Three columns m/z, drift time (ms), intensity, comma-separated, with a header."""
+    lines = ["mz,drift_time_ms,intensity"]
+    for t, mz, y in bins:
+        lines.extend(f"{m:.6f},{t:.4f},{v:.0f}" for m, v in zip(mz, y, strict=True))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from functools import cache
 
 import pytest
@@ -296,15 +295,14 @@ def test_candidates_table():
     assert first["mz"] == round(first["mz"], 4)  # type: ignore[call-overload]
 
 
-def test_default_space_build_time():
+def test_default_space_is_the_same_on_every_build():
+    # The first build warms caches (envelope and m/z batches); later builds must give the same
+    # space, in the same order. (Timing lives in bench/, not in a test.)
     reactants = [Ion.parse("Ag@I"), Ion.parse("Ag@II")]
-    build_space(reactants)  # warm the engine
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        n = len(build_space(reactants))
-        times.append(time.perf_counter() - t0)
-    print(f"default space Ag@I + Ag@II: {n} candidates, best of 3 {min(times) * 1000:.1f} ms")
+    first = [(c.ion, c.label, c.kind, c.origin, c.mz) for c in build_space(reactants)]
+    assert len(first) > 100
+    for _ in range(2):
+        assert [(c.ion, c.label, c.kind, c.origin, c.mz) for c in build_space(reactants)] == first
 
 
 # Command-line options --------------------------------------------------------------------------

@@ -60,3 +60,35 @@ def test_fit_regions_isolated_and_overlapping_columns():
     np.testing.assert_allclose(res.amplitude, [2.0, 1.0, 0.5], rtol=1e-10)
     np.testing.assert_allclose(res.model, y, atol=1e-12)
     assert res.region_of[0] != res.region_of[1] == res.region_of[2]
+
+
+def _normalised_problem(seed):
+    """Unit-norm non-negative columns (as fit_regions builds them), components spanning four
+    decades and some inactive, plus noise."""
+    rng = np.random.default_rng(seed)
+    a = np.abs(rng.normal(size=(200, 8)))
+    a /= np.linalg.norm(a, axis=0)
+    truth = np.array([0, 2.0, 0, 0.5, 7.0, 0, 0, 1e-3])
+    return a, a @ truth + 1e-3 * rng.normal(size=200)
+
+
+@pytest.mark.parametrize("scale", [10.0**k for k in range(-12, 13, 3)])
+@pytest.mark.parametrize("seed", range(3))
+def test_scale_invariant_over_24_decades(seed, scale):
+    a, b = _normalised_problem(seed)
+    ref, _ = scipy_nnls(a, b)
+    assert 3 <= np.count_nonzero(ref) < 8  # some components active, some held at zero
+    # Data scaled: the solution scales with it.
+    np.testing.assert_allclose(nnls(a, scale * b) / scale, ref, rtol=1e-9, atol=1e-9 * ref.max())
+    # Matrix scaled: the solution scales inversely.
+    np.testing.assert_allclose(nnls(scale * a, b) * scale, ref, rtol=1e-9, atol=1e-9 * ref.max())
+
+
+def test_small_component_kept_at_tight_tolerance():
+    # A component 1e-8 of the largest, on well-separated columns: recoverable in float64; a
+    # tolerance loosened a million-fold would hold it at zero.
+    a, _ = _normalised_problem(7)
+    truth = np.array([0, 1.0, 0, 0, 0, 0, 0, 1e-8])
+    x = nnls(a, a @ truth)
+    assert x[7] == pytest.approx(1e-8, rel=1e-6)
+    np.testing.assert_allclose(x, truth, rtol=1e-6, atol=1e-15)

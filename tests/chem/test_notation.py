@@ -173,3 +173,32 @@ def test_ligand_file_with_a_non_integer_denticity_is_refused(tmp_path):
     f.write_text('[ligands.X]\nformula = "C2H5S"\ncharge = -1\nwithdraws = 1\ndenticity = "two"\n')
     with pytest.raises(InputFileError, match="'denticity' must be an integer"):
         load_library(f)
+
+
+def _molmass_counts(text):
+    from molmass import Formula
+
+    return {k: v.count for k, v in Formula(text).composition().items()}
+
+
+@pytest.mark.parametrize(
+    "text, plain, charge",
+    [
+        ("[Ag25(SC8H9)18]-", "Ag25(SC8H9)18", -1),
+        ("[Ag25(S(C8H9))18]-", "Ag25(S(C8H9))18", -1),
+        ("[Ag25(SCH2CH2C6H5)18]-", "Ag25(SCH2CH2C6H5)18", -1),
+        ("(Ag2S)3-", "(Ag2S)3", -1),
+        ("[(Ag2(SC8H9)3)2]2-", "(Ag2(SC8H9)3)2", -2),
+    ],
+)
+def test_plain_formula_groups_are_multiplied(text, plain, charge):
+    # Groups of bare elements (no ligand name) are counts times their multiplier, at every
+    # depth; molmass, which parses the same parenthesised formula, is the oracle.
+    ion = Ion.parse(text)
+    assert dict(ion.composition.items()) == _molmass_counts(plain)
+    assert ion.charge == charge
+
+
+def test_adduct_group_is_multiplied():
+    assert Ion.parse("[Ag29(BDT)12(Na)2]-") == Ion.parse("[Ag29(BDT)12Na2]-")
+    assert Ion.parse("[Ag29(BDT)12(Na)2]-").composition["Na"] == 2

@@ -868,3 +868,15 @@ def test_bulk_numbers_are_the_same_whatever_the_chunk_size(monkeypatch: pytest.M
     np.testing.assert_array_equal(got, [1603.25, 1200.5, 1604.25, 100.0, -300.0, 0.5, 7.0, 8.0])
     with pytest.raises(ValueError):
         read_text._numbers(text.replace("100", "1O0"))
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", " "], ids=["semicolon", "tab", "space"])
+def test_footer_after_decimal_comma_data_is_ignored(tmp_path: Path, delimiter: str) -> None:
+    # A footer sends the block to the line-by-line parser, which must read decimal commas too.
+    rows = [("1603,25", "1200,5"), ("1604,5", "100"), ("1605,75", "3,125")]
+    body = "".join(f"{a}{delimiter}{b}\n" for a, b in rows) + "Ende des Spektrums\n"
+    with pytest.warns(ClustermsWarning, match=r"ignored 1 non-numeric line.*line 4"):
+        spectrum = read_spectrum(write(tmp_path, body.encode()))
+    assert spectrum.mz.tolist() == [1603.25, 1604.5, 1605.75]
+    assert spectrum.intensity.tolist() == [1200.5, 100.0, 3.125]
+    assert spectrum.metadata["decimal"] == ","

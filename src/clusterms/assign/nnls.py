@@ -49,8 +49,10 @@ def nnls_normal(ata: NDArray[np.float64], atb: NDArray[np.float64], /, *,
             x[0] = atb[0] / ata[0, 0]
         return x
     passive = np.zeros(n, dtype=bool)
-    scale = float(np.abs(ata).max()) or 1.0
-    tol = 1e-12 * scale * n
+    # The gradient w = A.T (b - A x) carries the units of A.T b: a tolerance relative to it
+    # makes the answer invariant to the scale of the data and of the matrix (one fixed by
+    # A.T A alone zeroed every component of data scaled by 1e-13).
+    tol = 1e-12 * n * float(np.abs(atb).max())
     w = atb - ata @ x
     limit = max_iter if max_iter is not None else 3 * n + 10
     for _ in range(limit):

@@ -55,11 +55,18 @@ def test_a_decoy_on_an_unexplained_envelope_is_counted():
     real = simulate_spectrum(dict.fromkeys(ions, 1.0), **SIM)
     ghost = simulate_spectrum({ions[0]: 1.0}, calibration_ppm=shift / top * 1e6, **SIM)
     spec = real.replace(intensity=real.intensity + 0.5 * ghost.intensity)
-    result = assign_spectrum(spec, _candidates([i.notation for i in ions]), settings=AssignSettings(resolution=R))
+    cands = _candidates([i.notation for i in ions])
+    result = assign_spectrum(spec, cands, settings=AssignSettings(resolution=R, fdr=1.0))
     assert {a.species for a in result.assignments} == {i.notation for i in ions}
     assert (result.decoys_tested, result.decoys_accepted) == (2, 1)
     # Target-decoy: 1 decoy accepted of 2 tested, times 2 assignments.
     assert result.false_assignment_estimate == pytest.approx(1.0)
+    # Half the decoys pass: the result is flagged, and at --fdr 0.01 the species that scores
+    # no better than the accepted decoy goes.
+    assert not result.reliable and result.notes[0].startswith("unreliable result: 1 of 2 decoys")
+    strict = assign_spectrum(spec, cands, settings=AssignSettings(resolution=R))
+    assert len(strict.assignments) < 2 and strict.fdr_dropped >= 1
+    assert all(a.q_value <= 0.01 for a in strict.assignments)
 
 
 def test_clean_spectrum_accepts_no_decoy_and_tests_one_per_candidate_in_range():
@@ -72,4 +79,7 @@ def test_clean_spectrum_accepts_no_decoy_and_tests_one_per_candidate_in_range():
     off = assign_spectrum(spec, _candidates(BASE), settings=AssignSettings(resolution=R, decoys=False))
     assert (off.decoys_tested, off.decoys_accepted) == (0, 0)
     assert math.isnan(off.false_assignment_estimate)
-    assert [a.row() for a in off.assignments] == [a.row() for a in result.assignments]
+    assert [{**a.row(), "q_value": ""} for a in off.assignments] == [{**a.row(), "q_value": ""}
+                                                                   for a in result.assignments]
+    assert {a.row()["q_value"] for a in result.assignments} == {"0.0000"}
+    assert {a.row()["q_value"] for a in off.assignments} == {""}  # no decoys: no q-value

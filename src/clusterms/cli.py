@@ -267,7 +267,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     settings = AssignSettings(resolution=args.resolution, snr=args.snr, min_score=args.min_score,
                               max_ppm=args.max_ppm, min_abundance=args.min_abundance,
                               baseline=not args.no_baseline, decoys=not args.no_decoys, seed=args.seed,
-                              fdr=args.fdr)
+                              fdr=args.fdr, centroid_intensity=args.centroid_intensity)
     say = _progress() if not args.quiet else (lambda _m: None)
     lib = _library(args)
     say(f"reading {args.file}")
@@ -301,6 +301,9 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         "calibration_applied": result.calibration_applied,
         "fdr_dropped": result.fdr_dropped,
         "candidates_without_isotope_pattern": result.n_uninformative,
+        "input_mode": {"mode": result.input_mode, "source": result.input_mode_source,
+                       "centroid_intensity": (f"peak {settings.centroid_intensity}"
+                                              if result.input_mode == "centroid" else None)},
         "reliable": result.reliable,
         "notes": list(result.notes),
         "random_seed": args.seed,
@@ -487,6 +490,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="smallest abundance reported, %% of the largest (default 0.5)")
     a.add_argument("--no-baseline", action="store_true", help="do not subtract a baseline")
     a.add_argument("--no-decoys", action="store_true", help="skip the decoy false-assignment estimate")
+    a.add_argument("--centroid-intensity", choices=["area", "height"], default="area",
+                   help="for centroid input: whether each centroid's intensity is its peak area (default) or "
+                        "height")
     a.add_argument("--fdr", type=float, default=0.01, metavar="Q",
                    help="largest q-value (target-decoy false-discovery rate) reported (default 0.01)")
     a.add_argument("--seed", type=int, default=0, help="random seed (decoys); results are deterministic")

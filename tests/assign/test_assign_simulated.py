@@ -127,8 +127,8 @@ def test_nothing_present_gives_nothing():
 
 
 def test_centroid_input_is_assigned():
-    # A centroided export (one point per isotope peak) is broadened at the resolving power
-    # given and assigned like profile data.
+    # A centroided export (one point per isotope peak, its height) is broadened at the
+    # resolving power given and assigned like profile data.
     from clusterms.spectra.peaks import centroid
 
     truth = {"[Ag29(BDT)12]3-": 100.0, "[AuAg24(DMBT)18]-": 40.0, "[AuAg52(BDT)12(DMBT)16]3-": 25.0}
@@ -137,7 +137,7 @@ def test_centroid_input_is_assigned():
     cent = centroid(spec, min_snr=3.0)
     assert cent.mode == "centroid" and len(cent) < len(spec) / 20
     space = build_space([Ion.parse("Ag@I"), Ion.parse("Au@II")])
-    result = assign_spectrum(cent, space, settings=AssignSettings(resolution=20_000))
+    result = assign_spectrum(cent, space, settings=AssignSettings(resolution=20_000, centroid_intensity="height"))
     got = {a.species: a.abundance for a in result.assignments}
     for k, v in truth.items():
         assert got.get(Ion.parse(k).notation) == pytest.approx(v, rel=0.15), got

@@ -20,6 +20,7 @@ from clusterms import Ion
 from clusterms.assign.candidates import SpaceOptions, build_space
 from clusterms.assign.fdr import UNRELIABLE_DECOY_RATE, q_values, reliability
 from clusterms.assign.pipeline import AssignSettings, assign_spectrum
+from clusterms.errors import OptionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from independent import render
@@ -194,6 +195,9 @@ def test_no_cluster_in_real_spectra(tmp_path, name):
         runs.append(ANIONS)
     # neutral reactants: the file's polarity, or both when the file does not say
     runs += [[*NEUTRALS, "--polarity", p] for p in ([polarity] if polarity else ["positive", "negative"])]
+    if name == "thermo_ginkgotoxin_polarity_switching.mzML":  # a centroid file: its resolving power is needed
+        assert "give the instrument's resolving power" in _assign_real(tmp_path, name, *runs[0]).stderr
+        runs = [[*r, "--resolution", "30000"] for r in runs]
     for extra in runs:
         proc = _assign_real(tmp_path, name, *extra)
         assert proc.returncode == 0, proc.stderr
@@ -204,3 +208,33 @@ def test_no_cluster_in_real_spectra(tmp_path, name):
         proc = _assign_real(tmp_path, name, *ANIONS)
         last = proc.stderr.splitlines()[-1]
         assert proc.returncode == 2 and last.startswith("error: no candidate of positive polarity")
+
+
+# ------------------------------------------------------------------------------ centroids
+def test_a_vendor_centroid_list_is_detected_and_read_as_areas(tmp_path):
+    from independent import centroids
+
+    from clusterms.spectra.peak_type import detect_mode
+
+    cent = centroids(AU, ppm=3.0)
+    listed = cent.replace(mode=None)  # a text export: the file does not say
+    assert detect_mode(listed) == "centroid"
+    assert detect_mode(render(AU, resolution=3_000)) == "profile"
+    with pytest.raises(OptionError, match=r"centroid list \(detected from the data\).*--resolution"):
+        assign_spectrum(listed, _space("Ag@I", "Au@II"))
+    for resolution in (8_000, 20_000, 60_000):  # whatever the resolving power given, areas are kept
+        result = assign_spectrum(listed, _space("Ag@I", "Au@II"), settings=AssignSettings(resolution=resolution))
+        assert result.input_mode == "centroid" and result.input_mode_source == "detected from the data"
+        recall, false, err = _judge(result, AU)
+        assert recall == 1.0 and false == [] and err <= 0.05, (resolution, recall, false, err)
+    np.savetxt(tmp_path / "cent.txt", np.column_stack([cent.mz, cent.intensity]), fmt="%.6f")
+    proc = subprocess.run([str(CLI), "assign", "cent.txt", "--reactant", "Ag@I", "--reactant", "Au@II",
+                           "--out", "o"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "give the instrument's resolving power" in proc.stderr
+    proc = subprocess.run([str(CLI), "assign", "cent.txt", "--reactant", "Ag@I", "--reactant", "Au@II",
+                           "--resolution", "20000", "--out", "o", "--quiet"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    params = json.loads((tmp_path / "o" / "params.json").read_text())
+    assert params["input_mode"] == {"mode": "centroid", "source": "detected from the data",
+                                    "centroid_intensity": "peak area"}

@@ -80,6 +80,10 @@ class AssignSettings:
     calibration_min_species
         A calibration is applied only when at least this many independent species (main
         isotope peaks more than 1 m/z apart) support it; otherwise the axis stays as read.
+    centroid_intensity
+        What a centroid's intensity is, for centroid input: ``"area"`` (the peak's integrated
+        signal, the default) or ``"height"`` (its apex, e.g. :func:`clusterms.spectra.peaks.centroid`
+        by default).
     min_isotope_peaks
         Smallest effective number of isotope peaks (exp of the envelope's entropy) of a
         candidate: an envelope with fewer (e.g. [Au2(PET)]+, 1.6: one peak and its 13C
@@ -98,6 +102,7 @@ class AssignSettings:
     fdr: float = 0.01
     calibration_min_species: int = 3
     min_isotope_peaks: float = 2.0
+    centroid_intensity: str = "area"
 
     def __post_init__(self) -> None:
         if self.resolution is not None and not (self.resolution > 0 and np.isfinite(self.resolution)):
@@ -110,6 +115,8 @@ class AssignSettings:
             raise OptionError(f"min_score must be between 0 and 1, got {self.min_score!r}")
         if not 0 <= self.min_abundance <= 100:
             raise OptionError(f"min_abundance must be between 0 and 100, got {self.min_abundance!r}")
+        if self.centroid_intensity not in ("area", "height"):
+            raise OptionError(f"centroid_intensity must be 'area' or 'height', got {self.centroid_intensity!r}")
         if not (0 <= self.min_isotope_peaks <= 100):
             raise OptionError(f"min_isotope_peaks must be between 0 and 100, got {self.min_isotope_peaks!r}")
         if not 0 < self.fdr <= 1:
@@ -193,6 +200,8 @@ class AssignResult:
     fdr_dropped: int = 0
     notes: tuple[str, ...] = ()
     n_uninformative: int = 0
+    input_mode: str = "profile"
+    input_mode_source: str = "file"
 
     @property
     def false_assignment_estimate(self) -> float:
@@ -203,9 +212,28 @@ class AssignResult:
 
 
 # 1. Preparation --------------------------------------------------------------------------
+class _Input(NamedTuple):
+    mode: str  # "profile" or "centroid"
+    source: str  # where the mode came from
+
+
+def _input_mode(spectrum: Spectrum) -> _Input:
+    """Profile or centroid: as the file says, else told from the data."""
+    if spectrum.mode is not None:
+        return _Input(spectrum.mode, "file")
+    from clusterms.spectra.peak_type import detect_mode
+
+    return _Input(detect_mode(spectrum) or "profile", "detected from the data")
+
+
 def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, float, str, float, PeakList | None]:
     """Baseline-corrected spectrum, resolving power (and where it came from), noise level,
-    and the peaks at SNR >= 10 (profile data; used for the resolution and the calibration)."""
+    and the peaks at SNR >= 10 (profile data; used for the resolution and the calibration).
+
+    A centroid list (as the file says, or detected) is broadened at the resolving power
+    given, each centroid's intensity read as its peak area; without one it is refused: the
+    widths that would tell the resolving power were removed by the centroiding.
+    """
     from clusterms.spectra.noise import noise_level
     from clusterms.spectra.peaks import estimate_resolution, pick_peaks
 
@@ -218,10 +246,12 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
     top = float(spectrum.intensity.max())
     if top > 1e100:  # keep squares and sums finite; abundances are relative anyway
         spectrum = spectrum.replace(intensity=spectrum.intensity / top * 1e6)
-    if spectrum.mode == "centroid":
-        res = settings.resolution or 20_000.0
-        source = "given" if settings.resolution else "default for centroid data"
-        spectrum = _broaden(spectrum, res)
+    if _input_mode(spectrum).mode == "centroid":
+        if settings.resolution is None:
+            raise OptionError("the spectrum is a centroid list (" + _input_mode(spectrum).source + "): its peak "
+                              "widths are gone, so give the instrument's resolving power (--resolution R)")
+        res, source = settings.resolution, "given"
+        spectrum = _broaden(spectrum, res, as_area=settings.centroid_intensity == "area")
     else:
         source = "given"
         res = settings.resolution or 0.0
@@ -243,15 +273,16 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
     return spectrum, res, source, noise, peaks
 
 
-def _broaden(spectrum: Spectrum, resolution: float) -> Spectrum:
+def _broaden(spectrum: Spectrum, resolution: float, *, as_area: bool = True) -> Spectrum:
     from clusterms.isotopes.profile import log_grid, peak_shapes
 
     mz, h = spectrum.mz, spectrum.intensity
     pos = h > 0  # some are: _prepare refuses a spectrum without signal
     grid = log_grid(float(mz[pos].min()) * 0.999, float(mz[pos].max()) * 1.001, resolution=resolution,
                     points_per_fwhm=6.0)
-    fwhm = mz[pos] / resolution
-    areas = h[pos] * fwhm * 1.064_467  # area of a Gaussian of unit height: FWHM * sqrt(pi/ln 16)
+    # A centroid's intensity is its peak's area (the integrated signal, kept as listed) or its
+    # height (area = height * FWHM * sqrt(pi / ln 16) for a Gaussian).
+    areas = h[pos] if as_area else h[pos] * mz[pos] / resolution * 1.064_467
     y = peak_shapes(grid, mz[pos], areas, resolution=resolution)
     return spectrum.replace(mz=grid, intensity=y, mode="profile")
 
@@ -793,6 +824,7 @@ def assign_spectrum(
     if not candidates:
         raise OptionError("the candidate space is empty: give --reactant or --species")
     say("preparing spectrum")
+    given = _input_mode(spectrum)
     spec, resolution, res_source, noise, peaks = _prepare(spectrum, settings)
     x_raw = spec.mz
     y = np.maximum(spec.intensity, 0.0)
@@ -922,6 +954,7 @@ def assign_spectrum(
         n_candidates=len(candidates), n_screened=int(pool.size), decoys_tested=decoys_tested,
         decoys_accepted=decoys_accepted, mz=x_cal, intensity=y, model=final.model, profiles=profiles,
         calibration_applied=run.calibrated, reliable=verdict.reliable, fdr_dropped=n_dropped,
-        notes=tuple(notes), n_uninformative=n_uninformative)
+        notes=tuple(notes), n_uninformative=n_uninformative, input_mode=given.mode,
+        input_mode_source=given.source)
 
 

@@ -407,6 +407,8 @@ def _decode_mzml_array(record: Any, where: str, name: str, bound: _Bound) -> NDA
             )
         bound.check_values(len(raw) // dtype.itemsize, where, label)
         return np.frombuffer(raw, dtype=dtype).astype(np.float64)
+    except InputFileError:  # a ValueError too: already says what is wrong
+        raise
     except (binascii.Error, zlib.error, numpress.NumpressError, TypeError, ValueError) as exc:
         # ValueError: base64 text with non-ASCII characters (binascii.Error is one too).
         raise InputFileError(f"{where}: {label} cannot be decoded ({exc})") from exc
@@ -462,6 +464,8 @@ def _mzxml_record(position: int, scan: Mapping[str, Any], name: str) -> ScanReco
         bound = _Bound(declared, max_values)
         try:
             return _mzxml_arrays(mz_rec, int_rec, bound, where)
+        except InputFileError:
+            raise
         except (binascii.Error, zlib.error, ValueError, TypeError, KeyError, IndexError) as exc:
             raise InputFileError(f"{where}: peaks cannot be decoded ({exc})") from exc
 

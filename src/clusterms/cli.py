@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from clusterms import __version__
 from clusterms.cli_common import add_chem_options as _add_chem_options
+from clusterms.cli_common import add_limit_options, add_reader_chem_options
 from clusterms.cli_common import library as _library
 from clusterms.cli_common import sha256_file as _sha256
 from clusterms.errors import ClustermsError, ClustermsWarning, NotationError, OptionError, OutputError
@@ -227,6 +228,7 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
                    help="combine the scans in this retention-time range (minutes)")
     p.add_argument("--combine", choices=["sum", "mean"], default="sum", help="how scans are combined")
     p.add_argument("--ms-level", type=int, default=1, metavar="N", help="MS level of the scans to use (default 1)")
+    add_limit_options(p)
 
 
 def _read(args: argparse.Namespace, path: str, polarity: str | None = None) -> Any:
@@ -526,8 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     from clusterms.cli_tandem import add_parsers as add_tandem
     from clusterms.cli_uvvis import add_parser as add_uvvis
 
-    add_tandem(sub, _add_chem_options)
-    add_series(sub, _add_chem_options)
+    add_tandem(sub, add_reader_chem_options)  # ramp reads spectra: --max-points with the chemistry
+    add_series(sub, add_reader_chem_options)
     add_uvvis(sub)
     add_mobility(sub, _add_chem_options)
 
@@ -559,7 +561,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise OptionError("a command is needed: mass, pattern, simulate, assign, candidates, "
                                   "peaks, ramp, ramp-compare, series, uvvis, mobility or demo (see 'clusterms --help')")
             handler: Handler = args.handler
-            code = handler(args)
+            if getattr(args, "max_points", None) is not None:
+                from clusterms.limits import parse_count, using
+
+                with using(max_points=parse_count(args.max_points, name="--max-points")):
+                    code = handler(args)
+            else:
+                code = handler(args)
         except NotationError as exc:
             _flush_warnings(caught)
             _err(f"error: {exc.one_line()}")

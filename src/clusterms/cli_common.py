@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from clusterms.chem.ligands import LigandLibrary
 
-__all__ = ["add_chem_options", "csv_text", "fmt_float", "library", "sha256_file"]
+__all__ = ["add_chem_options", "add_limit_options", "add_reader_chem_options", "csv_text", "fmt_float",
+           "library", "sha256_file"]
 
 
 def add_chem_options(p: argparse.ArgumentParser) -> None:
@@ -21,6 +22,19 @@ def add_chem_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ligands", metavar="FILE", help="extra ligand library (TOML) merged over the built-in one")
     p.add_argument("--alias", action="append", default=[], metavar="NAME=LIGAND",
                    help="ligand alias, e.g. --alias L=BDT --alias \"L'=DMBT\" (repeatable)")
+
+
+def add_limit_options(p: argparse.ArgumentParser) -> None:
+    """``--max-points N``: raise the point limit of the spectra a command reads (docs/limits.md)."""
+    p.add_argument("--max-points", metavar="N", dest="max_points",
+                   help="most points read from one input file, summed over its scans (default 50,000,000 "
+                        "or $CLUSTERMS_MAX_POINTS; see docs/limits.md)")
+
+
+def add_reader_chem_options(p: argparse.ArgumentParser) -> None:
+    """The chemistry options and ``--max-points``, for commands that read spectra."""
+    add_chem_options(p)
+    add_limit_options(p)
 
 
 def library(args: argparse.Namespace) -> LigandLibrary:

@@ -23,8 +23,11 @@ from clusterms.chem.ion import Ion
 from clusterms.chem.ligands import Ligand, LigandLibrary, default_library
 from clusterms.chem.notation import MAX_CHARGE
 from clusterms.errors import NotationError, OptionError
+from clusterms.isotopes.aggregated import required_length
+from clusterms.limits import ENV_MAX_CANDIDATES, ENV_MAX_SPACE_MB
+from clusterms.limits import current as current_limits
 
-__all__ = ["SearchItem", "parse_pattern", "search_space"]
+__all__ = ["SearchItem", "envelope_bytes", "parse_pattern", "search_space"]
 
 _MAX_COUNT = 10_000
 
@@ -146,7 +149,8 @@ def search_space(
     polarity: int = -1,
     library: LigandLibrary | None = None,
     mz_range: tuple[float, float] | None = None,
-    limit: int = 200_000,
+    limit: int | None = None,
+    max_bytes: int | None = None,
 ) -> list[Candidate]:
     """Every composition of ``pattern`` at every charge, as ``search`` candidates.
 
@@ -164,7 +168,13 @@ def search_space(
         Keep only compositions whose envelope, estimated from the average mass and the
         isotope spread (no envelope computed), reaches into ``(lo, hi)``.
     limit
-        Largest number of (composition, charge) combinations enumerated.
+        Largest number of (composition, charge) combinations enumerated (before the
+        ``mz_range`` filter); default :attr:`~clusterms.limits.Limits.max_candidates`
+        (``CLUSTERMS_MAX_CANDIDATES``).
+    max_bytes
+        Largest estimated memory of the candidates' isotope envelopes (after the filter),
+        estimated before any is built: see :func:`envelope_bytes`. Default
+        :attr:`~clusterms.limits.Limits.max_space_bytes` (``CLUSTERMS_MAX_SPACE_MB``).
 
     Returns
     -------
@@ -178,12 +188,17 @@ def search_space(
     NotationError
         A malformed pattern (with the position).
     OptionError
-        Bad charges or polarity, or more than ``limit`` combinations.
+        Bad charges or polarity, more than ``limit`` combinations, or a space estimated
+        larger than ``max_bytes``; the message says how to narrow it or raise the limit.
     """
     if polarity not in (-1, 1) or isinstance(polarity, bool):
         raise OptionError(f"polarity must be -1 or 1, got {polarity!r}")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise OptionError(f"limit must be a positive integer, got {limit!r}")
+    limits = current_limits()
+    limit = limits.max_candidates if limit is None else limit
+    max_bytes = limits.max_space_bytes if max_bytes is None else max_bytes
+    for label, value in (("limit", limit), ("max_bytes", max_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise OptionError(f"{label} must be a positive integer, got {value!r}")
     zs: list[int] = []
     for z in charges:
         if isinstance(z, bool) or not isinstance(z, int) or z == 0 or abs(z) > MAX_CHARGE:
@@ -207,7 +222,7 @@ def search_space(
         raise OptionError(
             f"search pattern {pattern.strip()!r} enumerates {total:,} species "
             f"({' x '.join(map(str, sizes))} counts x {len(zs)} charges), over the limit of {limit:,}; "
-            "narrow the count ranges, the charges or give an m/z range")
+            f"narrow the count ranges or the charges, or raise the environment variable {ENV_MAX_CANDIDATES}")
     lows = np.array([it.lo for it in items], dtype=np.int64)
     counts = np.indices(sizes, dtype=np.int64).reshape(len(items), -1).T + lows
     counts = counts[counts.any(axis=1)]
@@ -224,6 +239,7 @@ def search_space(
             half = (4.0 * sigma + 1.0) / abs(z)
             rows = rows[(mz + half >= lo_hi[0]) & (mz - half <= lo_hi[1])]
         found.extend((float(mz[r]), int(r), z) for r in rows)
+    _check_memory(pattern, items, counts, found, max_bytes)
     found.sort()
     origin = pattern.strip()
     metal_cols = [j for j, it in enumerate(items) if it.ligand is None and it.name in METAL_VALENCE]
@@ -243,6 +259,50 @@ def search_space(
         ion = Ion(metals_of(row), ligands, (), extra_of(row), z)  # type: ignore[arg-type]
         out.append(Candidate(ion, "search", "search", origin))
     return out
+
+
+# Python objects of one candidate (Candidate, Ion, Envelope, cache entries), measured.
+_OBJECT_BYTES = 2_000
+# Each aggregated envelope keeps its m/z and probability rows of the FFT grid it was computed
+# on (float64 each): the envelope engine returns views on its batch arrays.
+_GRID_BYTES = 16
+
+
+def envelope_bytes(items: Sequence[SearchItem], counts: np.ndarray, /) -> np.ndarray:
+    """Estimated memory (bytes) of each count row's candidate, its isotope envelope built.
+
+    The envelope engine computes a composition on an FFT grid of
+    :func:`~clusterms.isotopes.aggregated.required_length` points and the envelope keeps
+    its rows of that grid; with the candidate's Python objects this is within 15 % of the
+    measured peak memory of ``finalise_space`` (40,000 to 1,000,000 candidates).
+    """
+    symbols = sorted({s for it in items for s, _ in it.composition.items()})
+    per_item = np.array([[it.composition[s] if s in it.composition else 0 for s in symbols] for it in items],
+                        dtype=np.int64)
+    grid = required_length(symbols, counts @ per_item)
+    return grid.astype(np.int64) * _GRID_BYTES + _OBJECT_BYTES
+
+
+def _check_memory(pattern: str, items: Sequence[SearchItem], counts: np.ndarray,
+                  found: list[tuple[float, int, int]], max_bytes: int) -> None:
+    """Refuse a space whose envelopes would take more than ``max_bytes``, before building it."""
+    if not found:
+        return
+    rows = np.fromiter((r for _, r, _ in found), dtype=np.int64, count=len(found))
+    per_row = envelope_bytes(items, counts)
+    total = int(per_row[rows].sum())
+    if total <= max_bytes:
+        return
+    kept = per_row[rows]
+    biggest = int(rows[np.flatnonzero(kept == kept.max())[-1]])  # the heaviest of the largest
+    largest = " ".join(f"{it.name}{n}" if it.ligand is None else f"({it.name}){n}"
+                       for it, n in zip(items, counts[biggest].tolist(), strict=True) if n)
+    raise OptionError(
+        f"search pattern {pattern.strip()!r} would take about {total / 1e9:.1f} GB of memory for the "
+        f"isotope envelopes of its {len(found):,} candidates (the largest, {largest}, "
+        f"alone {int(per_row[biggest]) / 1e3:,.0f} kB), over the budget of {max_bytes / 1e9:.1f} GB; "
+        "narrow the count ranges or the charges, give an m/z range, or raise the environment "
+        f"variable {ENV_MAX_SPACE_MB} (megabytes)")
 
 
 class _Parts:

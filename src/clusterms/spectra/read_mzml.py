@@ -19,7 +19,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -94,12 +94,25 @@ class ScanRecord:
     declared_length: int | None
     extras: Mapping[str, Any]
     has_mz: bool
-    decoder: Callable[[], Arrays] = field(repr=False, compare=False)
+    decoder: Callable[[int | None], Arrays] = field(repr=False, compare=False)
     extra_decoder: Callable[[str], NDArray[np.float64]] | None = field(default=None, repr=False, compare=False)
 
-    def arrays(self) -> Arrays:
-        """Decode the m/z and intensity arrays (float64, in file order)."""
-        return self.decoder()
+    def arrays(self, *, max_values: int | None = None) -> Arrays:
+        """Decode the m/z and intensity arrays (float64, in file order).
+
+        Parameters
+        ----------
+        max_values
+            Most values an array may hold (``None``: no limit); the decompressed data are
+            bounded by it before they are made (no zlib bomb is ever inflated whole).
+
+        Raises
+        ------
+        InputFileError
+            Damaged data, or an array larger than ``max_values`` or than a sane multiple of
+            the declared length.
+        """
+        return self.decoder(max_values)
 
     def array(self, name: str, /) -> NDArray[np.float64]:
         """Decode one of the other arrays by name (e.g. ``"mean ion mobility array"``, listed in
@@ -246,18 +259,24 @@ def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecor
         declared = None
     extras = _mzml_extras(spec, scan)
 
-    def decode() -> Arrays:
+    declared_count = _count(declared)
+
+    def decode(max_values: int | None) -> Arrays:
         where = f"{name}: spectrum {native_id!r}"
         if mz_rec is None or int_rec is None:
             missing = "m/z" if mz_rec is None else "intensity"
             raise InputFileError(f"{where} has no {missing} array")
-        return (_decode_mzml_array(mz_rec, where, "m/z array"),
-                _decode_mzml_array(int_rec, where, "intensity array"))
+        bound = _Bound(declared_count, max_values)
+        return (_decode_mzml_array(mz_rec, where, "m/z array", bound),
+                _decode_mzml_array(int_rec, where, "intensity array", bound))
 
     def decode_extra(key: str) -> NDArray[np.float64]:
         if key not in spec:
             raise InputFileError(f"{name}: spectrum {native_id!r} has no {key}")
-        return _decode_mzml_array(spec[key], f"{name}: spectrum {native_id!r}", key)
+        from clusterms.limits import current
+
+        return _decode_mzml_array(spec[key], f"{name}: spectrum {native_id!r}", key,
+                                  _Bound(declared_count, current().max_points))
 
     return ScanRecord(
         position=position,
@@ -266,7 +285,7 @@ def _mzml_record(position: int, spec: Mapping[str, Any], name: str) -> ScanRecor
         polarity=polarity,
         mode=mode,
         time_min=_minutes(scan.get("scan start time")),
-        declared_length=_count(declared),
+        declared_length=declared_count,
         extras=extras,
         has_mz=mz_rec is not None,
         decoder=decode,
@@ -301,7 +320,72 @@ def _mzml_extras(spec: Mapping[str, Any], scan: Mapping[str, Any]) -> dict[str, 
     return extras
 
 
-def _decode_mzml_array(record: Any, where: str, name: str) -> NDArray[np.float64]:
+# An array may decompress to this many times the 8 bytes per point its spectrum declares (a
+# declared length a little off is repaired with a note; a thousandfold one is a bomb), and to
+# at least this many bytes whatever it declares.
+_DECLARED_SLACK = 4
+_SMALLEST_CAP = 1 << 20
+_VALUE_BYTES = 8  # the widest value an array holds (float64, int64; numpress is smaller)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """How large the arrays of one scan may be: from its declared length and the point limit."""
+
+    declared: int | None
+    max_values: int | None
+
+    def cap(self) -> int | None:
+        """Most decompressed bytes an array may have (``None``: no bound)."""
+        caps = [c for c in (self._declared_cap(), self._limit_cap()) if c is not None]
+        return min(caps) if caps else None
+
+    def _declared_cap(self) -> int | None:
+        if not self.declared:  # 0 or not said: only the point limit applies
+            return None
+        return max(_SMALLEST_CAP, _DECLARED_SLACK * _VALUE_BYTES * self.declared)
+
+    def _limit_cap(self) -> int | None:
+        return None if self.max_values is None else _VALUE_BYTES * self.max_values + 64  # + numpress header
+
+    def too_large(self, where: str, label: str, what: str) -> InputFileError:
+        declared = self._declared_cap()
+        limit = self._limit_cap()
+        if limit is not None and (declared is None or limit <= declared):
+            return self._over_limit(where, label, what)
+        return InputFileError(
+            f"{where}: its {label} {what}, more than {_DECLARED_SLACK} times the {self.declared:,} "
+            "points the spectrum declares (a zlib bomb or damaged data); re-convert the file")
+
+    def _over_limit(self, where: str, label: str, what: str) -> InputFileError:
+        from clusterms.limits import current
+
+        return InputFileError(f"{where}: its {label} {what}, more than the {self.max_values:,} points "
+                              f"left under the limit; {current().raise_points_hint()}")
+
+    def check_values(self, n: int, where: str, label: str) -> None:
+        if self.max_values is not None and n > self.max_values:
+            raise self._over_limit(where, label, f"holds {n:,} values")
+
+
+def _inflate(raw: bytes, cap: int | None) -> bytes | None:
+    """zlib-decompress ``raw`` to at most ``cap`` bytes; ``None`` when it holds more.
+
+    Raises ``zlib.error`` for damaged or truncated data, as :func:`zlib.decompress` does.
+    """
+    inflater = zlib.decompressobj()
+    if cap is None:
+        out = inflater.decompress(raw)
+    else:
+        out = inflater.decompress(raw, cap)
+        if not inflater.eof and inflater.decompress(inflater.unconsumed_tail, 1):
+            return None
+    if not inflater.eof:
+        raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
+    return out
+
+
+def _decode_mzml_array(record: Any, where: str, name: str, bound: _Bound) -> NDArray[np.float64]:
     if not hasattr(record, "data"):
         # e.g. a lone <cvParam name="m/z array"/> outside any <binaryDataArray>
         raise InputFileError(f"{where}: its {name} is a bare term, not a binary data array (damaged file)")
@@ -318,10 +402,18 @@ def _decode_mzml_array(record: Any, where: str, name: str) -> NDArray[np.float64
     zlib_first, numpress_decoder = _CODECS[accession]
     try:
         raw = base64.b64decode(record.data or "")
+        cap = bound.cap()
         if zlib_first:
-            raw = zlib.decompress(raw)
+            inflated = _inflate(raw, cap)
+            if inflated is None:
+                raise bound.too_large(where, label, f"decompresses to more than {cap:,} bytes")
+            raw = inflated
+        elif cap is not None and len(raw) > cap:
+            raise bound.too_large(where, label, f"holds {len(raw):,} bytes")
         if numpress_decoder is not None:
-            return numpress_decoder(raw)
+            values = numpress_decoder(raw)
+            bound.check_values(values.size, where, label)
+            return values
         dtype = _DTYPES.get(getattr(record, "dtype", None))
         if dtype is None:
             raise InputFileError(f"{where}: {label} has no known binary data type term")
@@ -330,7 +422,10 @@ def _decode_mzml_array(record: Any, where: str, name: str) -> NDArray[np.float64
                 f"{where}: {label} holds {len(raw)} bytes, not a whole number of "
                 f"{dtype.itemsize}-byte values (damaged data or a wrong data type term)"
             )
+        bound.check_values(len(raw) // dtype.itemsize, where, label)
         return np.frombuffer(raw, dtype=dtype).astype(np.float64)
+    except InputFileError:  # a ValueError too: already says what is wrong
+        raise
     except (binascii.Error, zlib.error, numpress.NumpressError, TypeError, ValueError) as exc:
         # ValueError: base64 text with non-ASCII characters (binascii.Error is one too).
         raise InputFileError(f"{where}: {label} cannot be decoded ({exc})") from exc
@@ -377,13 +472,17 @@ def _mzxml_record(position: int, scan: Mapping[str, Any], name: str) -> ScanReco
         with contextlib.suppress(TypeError, ValueError):
             extras["collision_energy"] = float(scan["collisionEnergy"])
 
-    def decode() -> Arrays:
+    declared = _count(count)
+
+    def decode(max_values: int | None) -> Arrays:
         where = f"{name}: scan {num}"
         if mz_rec is None or int_rec is None:
             return np.empty(0), np.empty(0)  # peaksCount 0: pyteomics gives no arrays
+        bound = _Bound(declared, max_values)
         try:
-            return (np.asarray(_mzxml_array(mz_rec), dtype=np.float64),
-                    np.asarray(_mzxml_array(int_rec), dtype=np.float64))
+            return _mzxml_arrays(mz_rec, int_rec, bound, where)
+        except InputFileError:
+            raise
         except (binascii.Error, zlib.error, ValueError, TypeError, KeyError, IndexError) as exc:
             raise InputFileError(f"{where}: peaks cannot be decoded ({exc})") from exc
 
@@ -399,6 +498,39 @@ def _mzxml_record(position: int, scan: Mapping[str, Any], name: str) -> ScanReco
         has_mz=True,
         decoder=decode,
     )
+
+
+def _mzxml_arrays(mz_rec: Any, int_rec: Any, bound: _Bound, where: str) -> Arrays:
+    """The m/z and intensity arrays of an mzXML scan, decompressed within ``bound``.
+
+    mzXML interleaves the two arrays in one ``<peaks>`` block: pyteomics hands both records
+    the same encoded data and a structured dtype; it is decoded once, here.
+    """
+    dtype = getattr(mz_rec, "dtype", None)
+    data = getattr(mz_rec, "data", None)
+    keys = ("m/z array", "intensity array")
+    if not (isinstance(dtype, np.dtype) and dtype.names and all(k in dtype.names for k in keys)
+            and isinstance(data, str | bytes) and getattr(int_rec, "data", None) is data):
+        # Arrays pyteomics has already decoded (or another layout): it decodes them.
+        arrays = (np.asarray(_mzxml_array(mz_rec), dtype=np.float64),
+                  np.asarray(_mzxml_array(int_rec), dtype=np.float64))
+        bound.check_values(arrays[0].size, where, "peak list")
+        return arrays
+    raw = base64.b64decode(cast(str | bytes, data))
+    cap = bound.cap()
+    cap = None if cap is None else 2 * cap  # two interleaved arrays
+    if getattr(mz_rec, "compression", None) == "zlib compression":
+        inflated = _inflate(raw, cap)
+        if inflated is None:
+            raise bound.too_large(where, "peak list", f"decompresses to more than {cap:,} bytes")
+        raw = inflated
+    elif cap is not None and len(raw) > cap:
+        raise bound.too_large(where, "peak list", f"holds {len(raw):,} bytes")
+    if len(raw) % dtype.itemsize:
+        raise ValueError(f"{len(raw)} bytes are not a whole number of {dtype.itemsize}-byte (m/z, intensity) pairs")
+    bound.check_values(len(raw) // dtype.itemsize, where, "peak list")
+    pairs = np.frombuffer(raw, dtype=dtype)
+    return (np.asarray(pairs[keys[0]], dtype=np.float64), np.asarray(pairs[keys[1]], dtype=np.float64))
 
 
 def _mzxml_array(record: Any) -> Any:

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from clusterms.errors import InputFileError
 
-__all__ = ["TextTable", "decode_text", "parse_text"]
+__all__ = ["TextTable", "decode_text", "parse_text", "refuse_binary"]
 
 _CONFIRM = 2  # lines after the first data line that must share its layout
 _MAX_HEADER_KEPT = 50
@@ -172,18 +172,40 @@ def decode_text(data: bytes, /, *, name: str) -> tuple[str, str]:
                 return data.decode(guess), guess
             except UnicodeDecodeError:
                 pass
-        offset = data.index(b"\x00")
-        raise InputFileError(
-            f"{name} is not a text spectrum: NUL byte at offset {offset} (a binary file, or "
-            "text in an unsupported encoding such as UTF-32 without byte-order mark); "
-            "export the spectrum as text (UTF-8, UTF-16 or Latin-1)"
-        )
+        raise _nul_error(data, name)
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1"), "latin-1"
+
+
+def _nul_error(data: bytes, name: str) -> InputFileError:
+    offset = data.index(b"\x00")
+    return InputFileError(
+        f"{name} is not a text spectrum: NUL byte at offset {offset} (a binary file, "
+        "or text in an unsupported encoding such as UTF-32 without byte-order mark); "
+        "export the spectrum as text (UTF-8, UTF-16 or Latin-1)"
+    )
+
+
+def refuse_binary(head: bytes, /, *, name: str) -> None:
+    """Refuse a file from its first block when that holds a NUL byte outside UTF-16/32 text.
+
+    The same test as :func:`decode_text`, made before the rest of the file is read: a 1 GB
+    binary file (or ``/dev/zero``) is refused after one block, with the same message.
+
+    Raises
+    ------
+    InputFileError
+        ``head`` holds a NUL byte and is neither text with a UTF-16/32 byte-order mark nor
+        UTF-16 without one.
+    """
+    if b"\x00" not in head or any(head.startswith(bom) for bom, _, _ in _BOMS):
+        return
+    if _utf16_without_bom(head[:len(head) & ~1]) is None:
+        raise _nul_error(head, name)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

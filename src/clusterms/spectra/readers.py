@@ -12,21 +12,26 @@ How scans are chosen and combined: :mod:`clusterms.spectra.scan_select` and
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import io
 import os
 import re
+import stat
 import warnings
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from clusterms.errors import ClustermsWarning, InputFileError, OptionError
+from clusterms.limits import BYTES_PER_POINT, Limits
+from clusterms.limits import current as current_limits
 from clusterms.spectra.read_text import parse_text
 from clusterms.spectra.scan_combine import Cleaning, clean, combine, describe_scans
 from clusterms.spectra.scan_select import (
@@ -183,10 +188,15 @@ def read_spectra(path: PathLike, /, *, ms_level: int | None = None) -> list[Spec
 
 @dataclass(frozen=True)
 class _Source:
+    """An input file, sniffed; a pipe or device is read once, whole (within the limit), here."""
+
     path: Path
     kind: Kind
     gzipped: bool
     head: bytes
+    limits: Limits
+    size: int | None  # bytes on disk of a regular file; None for a pipe or device
+    content: bytes | None  # the raw bytes of a pipe or device (it cannot be read twice)
 
     @property
     def name(self) -> str:
@@ -199,6 +209,9 @@ class _Source:
         p = Path(os.fspath(path))
         if "\x00" in str(p):
             raise InputFileError(f"{str(p)!r} is not a valid file name (it holds a NUL byte)")
+        limits = current_limits()
+        content: bytes | None = None
+        size: int | None = None
         with _OSErrors(p):
             if p.is_dir():
                 raise InputFileError(
@@ -206,28 +219,191 @@ class _Source:
                     "Waters .raw must be converted to mzML first, e.g. with msconvert)"
                 )
             with open(p, "rb") as fh:
+                mode = os.fstat(fh.fileno()).st_mode
                 head = fh.read(_HEAD_BYTES)
-            gzipped = head.startswith(_GZIP_MAGIC)
+                gzipped = head.startswith(_GZIP_MAGIC)
+                if stat.S_ISREG(mode):
+                    size = os.fstat(fh.fileno()).st_size
+                else:
+                    if not gzipped:
+                        _refuse_binary_text(head, p.name)
+                    # A pipe or device is read now (it cannot be opened twice), with a ceiling:
+                    # /dev/zero or an endless pipe ends here, not in a MemoryError.
+                    content = _read_bounded([head], fh, p.name, limits, "(a pipe or device) gives",
+                                            count_lines=not gzipped)
         if not head:
             raise InputFileError(f"{p} is empty (0 bytes)")
+        source = cls(p, "text", gzipped, head, limits, size, content)
         if gzipped:
-            with _OSErrors(p), gzip.open(p, "rb") as gz:
+            with _OSErrors(p), source._raw() as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
                 head = gz.read(_HEAD_BYTES)
             if not head:
                 raise InputFileError(f"{p} is empty once gzip-decompressed")
-        return cls(p, _sniff(head, p.name, gzipped), gzipped, head)
+        kind = _sniff(head, p.name, gzipped)
+        if kind == "text":
+            _refuse_binary_text(head, p.name)  # a binary file is refused from its first block
+        return dataclasses.replace(source, kind=kind, head=head)
 
-    def stream(self) -> IO[bytes]:
-        """A fresh read-only binary stream of the (decompressed) content."""
-        if self.gzipped:
-            return cast(IO[bytes], gzip.open(self.path, "rb"))
+    def _raw(self) -> IO[bytes]:
+        """The bytes as stored (gzip-compressed or not)."""
+        if self.content is not None:
+            return io.BytesIO(self.content)
         return open(self.path, "rb")
 
+    def stream(self) -> IO[bytes]:
+        """A fresh read-only binary stream of the (decompressed) content.
+
+        Decompressed content is bounded: reading past :attr:`Limits.max_input_bytes` raises
+        :class:`InputFileError` (a gzip bomb is never inflated whole).
+        """
+        raw = self._raw()
+        if self.gzipped:
+            inner = gzip.GzipFile(fileobj=raw, mode="rb")
+            return cast(IO[bytes], _BoundedReader(inner, raw, self.name, self.limits))
+        return raw
+
     def read_all(self) -> bytes:
+        """The whole (decompressed) content, within :attr:`Limits.max_input_bytes`."""
+        ceiling = self.limits.max_input_bytes
         if len(self.head) < _HEAD_BYTES:  # the head is the whole (decompressed) content
-            return self.head
-        with _OSErrors(self.path), self.stream() as fh:
-            return fh.read()
+            data = self.head
+        elif self.gzipped:
+            with _OSErrors(self.path), self.stream() as fh:
+                data = _read_bounded([], fh, self.name, self.limits, "decompresses to", count_lines=True)
+        elif self.content is not None:
+            data = self.content
+        else:  # a regular file: its size is known before it is read
+            if self.size is not None and self.size > ceiling:
+                raise InputFileError(
+                    f"{self.name} is {_size(self.size)}, more than the {_size(ceiling)} a text spectrum may "
+                    f"have ({BYTES_PER_POINT} bytes per point); {self.limits.raise_points_hint()}")
+            with _OSErrors(self.path), open(self.path, "rb") as fh:
+                data = fh.read(ceiling + 1)  # a file that grows meanwhile stays bounded
+            if len(data) > ceiling:
+                raise _over_bytes(self.name, "holds", self.limits)
+        _check_lines(data, self.name, self.limits)
+        return data
+
+
+_CHUNK = 1 << 20
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def close(self) -> None: ...
+
+# A text row is one line; blank lines between rows (some exports) at most double the count.
+_LINES_PER_POINT = 2
+_HEADER_LINES = 100_000
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _over_bytes(name: str, what: str, limits: Limits) -> InputFileError:
+    return InputFileError(
+        f"{name} {what} more than {_size(limits.max_input_bytes)} ({BYTES_PER_POINT} bytes for each of "
+        f"the {limits.max_points:,} points allowed); {limits.raise_points_hint()}")
+
+
+def _read_bounded(parts: list[bytes], fh: _Readable, name: str, limits: Limits, what: str, *,
+                  count_lines: bool) -> bytes:
+    """``parts`` and the rest of ``fh``, refused past the byte ceiling (or the line count)."""
+    ceiling = limits.max_input_bytes
+    most_lines = _LINES_PER_POINT * limits.max_points + _HEADER_LINES
+    total = sum(len(b) for b in parts)
+    lines = sum(b.count(b"\n") for b in parts)
+    while total <= ceiling:
+        chunk = fh.read(min(_CHUNK, ceiling + 1 - total))
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+        lines += chunk.count(b"\n")
+        if count_lines and lines > most_lines:
+            raise _over_lines(name, limits)
+    raise _over_bytes(name, what, limits)
+
+
+def _over_lines(name: str, limits: Limits) -> InputFileError:
+    return InputFileError(
+        f"{name} has more than {_LINES_PER_POINT * limits.max_points + _HEADER_LINES:,} lines, more "
+        f"than a text spectrum of at most {limits.max_points:,} points may have; {limits.raise_points_hint()}")
+
+
+def _check_lines(data: bytes, name: str, limits: Limits) -> None:
+    if data.count(b"\n") > _LINES_PER_POINT * limits.max_points + _HEADER_LINES:
+        raise _over_lines(name, limits)
+
+
+def _refuse_binary_text(head: bytes, name: str) -> None:
+    """Refuse a would-be text file whose first block holds NUL bytes (not UTF-16/32 text)."""
+    from clusterms.spectra.read_text import refuse_binary
+
+    refuse_binary(head, name=name)
+
+
+class _BoundedReader(io.RawIOBase):
+    """A read-only stream over decompressed data that refuses to go past the byte ceiling."""
+
+    def __init__(self, inner: _Readable, raw: _Readable, name: str, limits: Limits) -> None:
+        super().__init__()
+        self._inner = inner
+        self._raw = raw
+        self._name = name
+        self._limits = limits
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # pyteomics seeks back to the start; gzip re-reads from there
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._position + offset if whence == io.SEEK_CUR else None
+        if target is None:
+            raise OSError("seek from the end of gzip-compressed data is not supported")
+        if target > self._limits.max_input_bytes:
+            raise _over_bytes(self._name, "decompresses to", self._limits)
+        self._position = self._inner.seek(target)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._inner.read(min(len(view), max(0, self._limits.max_input_bytes - self._position) + 1))
+        self._position += len(data)
+        if self._position > self._limits.max_input_bytes:
+            raise _over_bytes(self._name, "decompresses to", self._limits)
+        view[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return _read_bounded([], self, self._name, self._limits, "decompresses to", count_lines=False)
+        # Never inflate much past the ceiling, whatever the caller asks for.
+        data = self._inner.read(min(size, max(0, self._limits.max_input_bytes - self._position) + 1))
+        self._position += len(data)
+        if self._position > self._limits.max_input_bytes:
+            raise _over_bytes(self._name, "decompresses to", self._limits)
+        return data
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+            self._raw.close()
+        finally:
+            super().close()
 
 
 class _OSErrors:
@@ -272,6 +448,12 @@ def _sniff(head: bytes, name: str, gzipped: bool) -> Kind:
     text = _xml_prologue(head)
     if text is None:
         return "text"
+    if _INTERNAL_DTD.match(text):
+        raise InputFileError(
+            f"{name} declares an internal DTD (<!DOCTYPE ... [ ... ]>); clusterms refuses DTDs in "
+            "XML files for safety (entity expansion can exhaust memory): delete the DOCTYPE "
+            "declaration or re-convert the file with msconvert"
+        )
     cleaned = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", text, flags=re.S)
     root = re.match(r"\s*<([A-Za-z_][\w:.-]*)", cleaned)
     if root is None:
@@ -288,6 +470,11 @@ def _sniff(head: bytes, name: str, gzipped: bool) -> Kind:
         f"{name} is XML with root element <{local}>, not mzML or mzXML; "
         "convert it to mzML (e.g. with msconvert)"
     )
+
+
+# A DOCTYPE with an internal subset, before the root element (after the XML declaration,
+# comments and processing instructions).
+_INTERNAL_DTD = re.compile(r"\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<!DOCTYPE\s[^>\[]*\[", re.S)
 
 
 def _xml_prologue(head: bytes) -> str | None:
@@ -310,6 +497,7 @@ def _xml_prologue(head: bytes) -> str | None:
 
 def _text_spectrum(source: _Source, *, polarity: Any, notes: list[str]) -> Spectrum:
     table = parse_text(source.read_all(), name=source.name)
+    _PointBudget(source).take(table.mz.size, scans=False)
     notes.extend(table.notes)
     mz, intensity, cleaning = _clean_checked(table.mz, table.intensity, source.name)
     repairs = cleaning.describe(source.name, "rows", table.row_lines)
@@ -353,11 +541,31 @@ def _xml_metadata(source: _Source) -> dict[str, Any]:
     return metadata
 
 
-def _scan_arrays(record: ScanRecord, name: str, notes: list[str]
+class _PointBudget:
+    """The points one file may still bring into memory (:attr:`Limits.max_points`, summed over
+    the scans read): each scan's arrays are decoded within what is left."""
+
+    def __init__(self, source: _Source) -> None:
+        self.limits = source.limits
+        self.name = source.name
+        self.left = source.limits.max_points
+
+    def take(self, n: int, *, scans: bool = True) -> None:
+        if n > self.left:
+            if not scans:
+                raise InputFileError(f"{self.name} holds {n:,} points; {self.limits.raise_points_hint()}")
+            raise InputFileError(
+                f"{self.name}: the scans read hold more than {self.limits.max_points:,} points; "
+                f"choose fewer scans (--scan, --time-range) or {self.limits.raise_points_hint()}")
+        self.left -= n
+
+
+def _scan_arrays(record: ScanRecord, name: str, notes: list[str], budget: _PointBudget
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], Cleaning]:
     """A scan's decoded, length-checked and cleaned arrays, and what the cleaning did."""
-    mz, intensity = record.arrays()
+    mz, intensity = record.arrays(max_values=budget.left)
     _check_lengths(record, mz, intensity, name, notes)
+    budget.take(mz.size)
     return _clean_checked(mz, intensity, name)
 
 
@@ -370,8 +578,9 @@ def _xml_spectrum(source: _Source, request: ScanRequest, notes: list[str]) -> Sp
         else:
             chosen = pick_matching(_records(source, stream), request, source.name, notes)
         parts, cleanings = [], []
+        budget = _PointBudget(source)
         for record in chosen:
-            mz, intensity, cleaning = _scan_arrays(record, source.name, notes)
+            mz, intensity, cleaning = _scan_arrays(record, source.name, notes, budget)
             parts.append((mz, intensity))
             cleanings.append(cleaning)
     repairs = describe_scans(cleanings, source.name)
@@ -412,6 +621,7 @@ def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> lis
     total = 0
     levels: Counter[int | None] = Counter()
     common = _xml_metadata(source)
+    budget = _PointBudget(source)
     with _OSErrors(source.path), source.stream() as stream, quiet_pyteomics():
         for record in _records(source, stream):
             total += 1
@@ -420,7 +630,7 @@ def _xml_spectra(source: _Source, request: ScanRequest, notes: list[str]) -> lis
                 request.ms_level is not None and record.ms_level != request.ms_level
             ):
                 continue
-            mz, intensity, cleaning = _scan_arrays(record, source.name, notes)
+            mz, intensity, cleaning = _scan_arrays(record, source.name, notes, budget)
             cleanings.append(cleaning)
             metadata = {
                 **common,

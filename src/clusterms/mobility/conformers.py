@@ -123,6 +123,23 @@ def _model(t: FloatArray, *p: float, rp: float, bw: float) -> FloatArray:
     return y
 
 
+def _jacobian(t: FloatArray, *p: float, rp: float, bw: float) -> FloatArray:
+    """d model / d parameters (offset; height, centre, extra width of each Gaussian)."""
+    jac = np.empty((t.size, len(p)))
+    jac[:, 0] = 1.0
+    for k in range(1, len(p), 3):
+        h, c, extra = p[k], p[k + 1], p[k + 2]
+        on_floor = c / rp > bw
+        w = (c / rp if on_floor else bw) + extra
+        d = t - c
+        g = np.exp(-_FOUR_LN2 * (d / w) ** 2)
+        dw = h * g * 2.0 * _FOUR_LN2 * d * d / w ** 3  # d/dw
+        jac[:, k] = g
+        jac[:, k + 1] = h * g * 2.0 * _FOUR_LN2 * d / w ** 2 + (dw / rp if on_floor else 0.0)
+        jac[:, k + 2] = dw
+    return jac
+
+
 def _components(p: list[float], rp: float, bw: float) -> list[tuple[float, float, float]]:
     """(centre, FWHM, area) of each Gaussian of parameter vector ``p``, by centre."""
     comps = []
@@ -215,6 +232,7 @@ def fit_conformers(atd: ArrivalDistribution, /, *, max_conformers: int = 4,
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", OptimizeWarning)
                 popt, _ = curve_fit(lambda x, *p: _model(x, *p, rp=rp, bw=bw), t, y, p0=guess, sigma=sigma,
+                                    jac=lambda x, *p: _jacobian(x, *p, rp=rp, bw=bw),
                                     bounds=(lower, upper), method="trf", max_nfev=300 * k)
         except (RuntimeError, ValueError) as exc:
             logger.debug("%s: the %d-conformer fit failed (%s)", atd.species, k, exc)

@@ -59,7 +59,7 @@ def _join(values: tuple[float, ...], spec: str = ".4f") -> str:
 def run(args: argparse.Namespace) -> int:
     from clusterms.chem.ion import Ion
     from clusterms.mobility import arrival_distributions, fit_conformers, read_mobility
-    from clusterms.mobility.conformers import BIC_MARGIN, DEFAULT_MAX_RESOLVING_POWER
+    from clusterms.mobility.conformers import BIC_MARGIN, DEFAULT_MAX_RESOLVING_POWER, MIN_SEPARATION
     from clusterms.outdir import atomic_directory, check_output_directory
 
     if args.max_resolving_power is None:
@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         "settings": {"resolution": args.resolution, "min_snr": args.min_snr, "max_conformers": args.max_conformers,
                      "max_resolving_power": args.max_resolving_power, "drift_voltage": args.drift_voltage,
                      "temperature_k": args.temperature, "min_share": args.min_share, "bic_margin": args.bic_margin,
+                     "min_separation_fwhm": MIN_SEPARATION,
                      "width": "FWHM", "width_floor": floor},
         "resolution": fit.resolution, "resolution_source": fit.resolution_source, "n_windows": fit.n_windows,
         "residual_fraction": fit.residual_fraction,
@@ -142,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         residual=fit.residual_fraction if fit.residual_fraction == fit.residual_fraction else 0.0,
         warnings=warnings, atd_svg=svg_body(figs["svg"]), rows=rows, min_snr=args.min_snr,
         max_conformers=args.max_conformers, bic_margin=args.bic_margin, min_share=args.min_share, width_floor=floor,
+        min_separation=MIN_SEPARATION,
         source=str(args.file), sha256=digest)
     with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
         (tmp / "arrival.csv").write_text(arrival, encoding="utf-8")

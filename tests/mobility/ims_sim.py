@@ -112,3 +112,35 @@ def write_text(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> 
         lines.extend(f"{m:.6f},{t:.4f},{v:.0f}" for m, v in zip(mz, y, strict=True))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+
+def write_mzml_arrays(path: Path, frames: list[list[tuple[float, np.ndarray, np.ndarray]]]) -> Path:
+    """One spectrum per frame holding all its drift bins' points, with a 'mean drift time array'
+    beside m/z (as ProteoWizard's combineIonMobilitySpectra writes)."""
+    import gc
+    import warnings
+
+    from psims.mzml.writer import MzMLWriter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        with open(path, "wb") as fh, MzMLWriter(fh, close=False) as w:
+            w.controlled_vocabularies()
+            w.file_description(["MS1 spectrum", "profile spectrum"])
+            w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
+            w.instrument_configuration_list([w.InstrumentConfiguration(id="IC1", component_list=[])])
+            w.data_processing_list([w.DataProcessing([{"software_reference": "sim", "order": 0,
+                                                       "params": ["conversion to mzML"]}], id="DP1")])
+            with w.run(id="ims", instrument_configuration="IC1"), w.spectrum_list(count=len(frames)):
+                for f, bins in enumerate(frames):
+                    mz = np.concatenate([b[1] for b in bins])
+                    y = np.concatenate([b[2] for b in bins])
+                    dt = np.concatenate([np.full(b[1].size, b[0]) for b in bins])
+                    w.write_spectrum(mz, y, id=f"frame={f + 1}", polarity="negative scan", centroided=False,
+                                     params=[{"ms level": 1}, "MS1 spectrum"],
+                                     other_arrays=[("mean drift time array", dt)],
+                                     encoding={"m/z array": np.float64, "intensity array": np.float64,
+                                               "mean drift time array": np.float64})
+        gc.collect()
+    return path

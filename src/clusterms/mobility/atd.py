@@ -30,6 +30,7 @@ from scipy.special import ndtr
 from clusterms.chem.ion import Ion
 from clusterms.errors import OptionError
 from clusterms.mobility.read import MobilityRun
+from clusterms.spectra.spectrum import Spectrum
 
 __all__ = ["DEFAULT_RESOLUTION", "ArrivalDistribution", "ArrivalFit", "arrival_distributions"]
 
@@ -119,18 +120,20 @@ def arrival_distributions(run: MobilityRun, ions: Sequence[Ion], /, *, resolutio
         envs.append((np.asarray(env.mz), np.asarray(env.probability) / float(env.probability.sum())))
     n_bins, n_sp = len(run), len(ions)
     amps, sigmas, snr = np.zeros((n_bins, n_sp)), np.zeros((n_bins, n_sp)), np.zeros(n_sp)
-    profile = run.mode != "centroid"
     n_windows, rss, norm2 = 0, 0.0, 0.0
+    profile = _is_profile(run, r)
     for members in _blocks(envs, r):
         # Species whose envelopes do not overlap are fitted apart, each block with its own flat
         # background: a background far away in m/z says nothing about this one.
         lo, hi = _windows([envs[i] for i in members], r)
         design = np.column_stack([_fractions(*envs[i], lo, hi, r) for i in members]
                                  + [(hi - lo) / np.mean(hi - lo)])
-        data = np.vstack([_window_sums(s.mz, s.intensity, lo, hi, profile=profile) for s in run.spectra])
+        sums = np.stack([sum((_window_sums(s, lo, hi, profile=profile) for s in scans), np.zeros((2, lo.size)))
+                         for scans in run.scans])
+        data, variance = sums[:, 0], sums[:, 1]
         block = np.vstack([nnls(design, b, maxiter=50 * design.shape[1])[0] for b in data])
         amps[:, members] = block[:, :-1]
-        sigmas[:, members] = _sigmas(design, data)[:, :-1]
+        sigmas[:, members] = _sigmas(design, variance)[:, :-1]
         snr[members] = _snr(design, data.sum(axis=0))[:-1]
         n_windows += int(lo.size)
         rss += float(np.sum((data - block @ design.T) ** 2))
@@ -168,7 +171,7 @@ def _resolution(run: MobilityRun, given: float | None) -> tuple[float, str]:
     if run.mode != "centroid":
         from clusterms.spectra.peaks import estimate_resolution
 
-        richest = max(run.spectra, key=lambda s: float(np.sum(s.intensity)))
+        richest = max((s for b in run.scans for s in b), key=lambda s: float(np.sum(s.intensity)))
         if len(richest) >= 20:
             try:
                 est = estimate_resolution(richest)
@@ -205,27 +208,43 @@ def _fractions(mz: FloatArray, prob: FloatArray, lo: FloatArray, hi: FloatArray,
     return np.asarray((cdf_hi - cdf_lo) @ prob, dtype=np.float64)
 
 
-def _window_sums(mz: FloatArray, y: FloatArray, lo: FloatArray, hi: FloatArray, *, profile: bool) -> FloatArray:
-    """Signal of a spectrum inside each window: areas (y times the local step) for profile data."""
+def _is_profile(run: MobilityRun, resolution: float) -> bool:
+    """Profile data by the file's word, else by its sampling: the scan with the most points
+    sampled closer than half a FWHM (one answer for the run: every bin is weighted alike)."""
+    if run.mode is not None:
+        return run.mode == "profile"
+    s = max((s for b in run.scans for s in b), key=len)
+    if len(s) < 3:
+        return False
+    return bool(np.median(np.diff(s.mz)) < 0.5 * float(np.median(s.mz)) / resolution)
+
+
+def _window_sums(s: Spectrum, lo: FloatArray, hi: FloatArray, *, profile: bool) -> FloatArray:
+    """Signal of one scan inside each window (areas, y times the local step, for profile data;
+    summed intensities for centroids) and its counting variance (sum of step^2 y: each point's
+    variance taken as proportional to its intensity), stacked as two rows."""
+    mz, y = s.mz, s.intensity
     if mz.size == 0:
-        return np.zeros(lo.size)
-    w = y
-    if profile and mz.size > 1:
+        return np.zeros((2, lo.size))
+    step = np.ones(mz.size)
+    if mz.size > 1 and profile:
         d = np.diff(mz)
         # The smaller neighbouring step: a gap of omitted zero points does not inflate the area.
         step = np.minimum(np.concatenate([[d[0]], d]), np.concatenate([d, [d[-1]]]))
-        w = y * step
-    cs = np.concatenate([[0.0], np.cumsum(w)])
     i0 = np.searchsorted(mz, lo, side="left")
     i1 = np.searchsorted(mz, hi, side="left")
-    return np.asarray(cs[i1] - cs[i0], dtype=np.float64)
+    out = np.empty((2, lo.size))
+    for row, w in enumerate((y * step, np.clip(y, 0.0, None) * step * step)):
+        cs = np.concatenate([[0.0], np.cumsum(w)])
+        out[row] = cs[i1] - cs[i0]
+    return out
 
 
-def _sigmas(design: FloatArray, data: FloatArray) -> FloatArray:
-    """Relative standard errors of the amplitudes per bin: Var(b_f) taken as b_f plus a floor of
-    1e-3 of the run's largest window signal (Poisson-like counting noise), through pinv(design)."""
+def _sigmas(design: FloatArray, variance: FloatArray) -> FloatArray:
+    """Standard errors of the amplitudes per bin (up to the detector's gain): the windows' counting
+    variances (floored at 1e-9 of the largest) through the least-squares solution pinv(design)."""
     m = np.linalg.pinv(design)
-    v = np.clip(data, 0.0, None) + 1e-3 * max(float(data.max()), 1e-300)
+    v = variance + 1e-9 * max(float(variance.max()), 1e-300)
     return np.sqrt(np.asarray((v @ (m.T ** 2)), dtype=np.float64))
 
 

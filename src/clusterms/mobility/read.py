@@ -44,14 +44,15 @@ _ARRAY_NAME = re.compile(r"(ion mobility|drift time)[a-z ]* array$")
 
 @dataclass(frozen=True, eq=False)
 class MobilityRun:
-    """The spectra of an ion-mobility run, one per drift bin.
+    """The spectra of an ion-mobility run, by drift bin.
 
     Attributes
     ----------
     drift
         Bin centres, ascending (in ``unit``).
-    spectra
-        One Spectrum per bin (m/z sorted, read-only).
+    scans
+        The spectra of each bin: one per scan merged into it (frames of a UIMF run, spectra of
+        a mobility-array file), each on its own m/z sampling, repeated m/z values summed.
     unit
         ``"ms"`` (drift time) or ``"V s/cm2"`` (inverse reduced mobility 1/K0).
     layout
@@ -61,21 +62,26 @@ class MobilityRun:
     """
 
     drift: FloatArray
-    spectra: tuple[Spectrum, ...]
+    scans: tuple[tuple[Spectrum, ...], ...]
     unit: str
     layout: str
     source: str
 
     @property
     def mode(self) -> str | None:
-        """``"profile"`` or ``"centroid"`` when every bin says the same, else ``None``."""
-        modes = {s.mode for s in self.spectra}
+        """``"profile"`` or ``"centroid"`` when every scan says the same, else ``None``."""
+        modes = {s.mode for b in self.scans for s in b}
         return modes.pop() if len(modes) == 1 else None
 
     @property
     def polarity(self) -> str | None:
-        pol = {s.polarity for s in self.spectra} - {None}
+        pol = {s.polarity for b in self.scans for s in b} - {None}
         return pol.pop() if len(pol) == 1 else None
+
+    @property
+    def spectra(self) -> tuple[Spectrum, ...]:
+        """One spectrum per bin: its scans' points together, repeated m/z values summed."""
+        return tuple(_merged([s.mz for s in b], [s.intensity for s in b]) for b in self.scans)
 
     def __len__(self) -> int:
         return int(self.drift.size)
@@ -187,26 +193,21 @@ def _read_mzml(p: Path, gzipped: bool) -> MobilityRun:
     if scans:
         drift = np.array([s[0] for s in scans])
         groups = _group(drift)
-        spectra, centres = [], []
+        bins, centres = [], []
         for members in groups:
-            mz = np.concatenate([scans[i][1] for i in members])
-            inten = np.concatenate([scans[i][2] for i in members])
-            mode = {scans[i][3] for i in members}
-            pol = {scans[i][4] for i in members} - {None}
-            t = float(drift[members].mean())
-            centres.append(t)
-            spectra.append(Spectrum(mz, inten, polarity=pol.pop() if len(pol) == 1 else None,
-                                    mode=mode.pop() if len(mode) == 1 else None,
-                                    metadata={"drift_time_ms": t, "n_scans": len(members)}))
-        return _run(np.array(centres), spectra, "ms", "drift-time scans", p)
+            centres.append(float(drift[members].mean()))
+            bins.append(tuple(_merged([scans[i][1]], [scans[i][2]], mode=scans[i][3], polarity=scans[i][4],
+                                      drift=float(scans[i][0])) for i in members))
+        return _run(np.array(centres), bins, "ms", "drift-time scans", p)
     if points:
         mz = np.concatenate([a[0] for a in points])
         inten = np.concatenate([a[1] for a in points])
         mob = np.concatenate([a[2] for a in points])
+        owner = np.concatenate([np.full(a[0].size, k) for k, a in enumerate(points)])
         unit = "ms" if "drift time" in (array_name or "") or _array_unit_is_ms(p, gzipped, array_name) else "V s/cm2"
         run_mode = modes.pop() if len(modes) == 1 else None
         pol = polarities - {None}
-        return _from_points(mz, mob, inten, unit=unit, layout="mobility array", source=p,
+        return _from_points(mz, mob, inten, owner, unit=unit, layout="mobility array", source=p,
                             mode=run_mode, polarity=pol.pop() if len(pol) == 1 else None)
     raise InputFileError(f"{p.name} holds no ion-mobility data: no MS1 scan carries an 'ion mobility drift "
                          "time' term and no spectrum has an ion-mobility array")
@@ -261,7 +262,8 @@ def _read_text(p: Path, gzipped: bool) -> MobilityRun:
     mz, inten, mob = _finite(a[:, 0], a[:, 2], a[:, 1])
     if not mz.size:
         raise InputFileError(f"{p.name} has no finite rows with m/z > 0")
-    return _from_points(mz, mob, inten, unit="ms", layout="text", source=p, mode=None, polarity=None)
+    return _from_points(mz, mob, inten, np.zeros(mz.size, dtype=np.intp), unit="ms", layout="text", source=p,
+                        mode=None, polarity=None)
 
 
 # ------------------------------------------------------------------------------- binning
@@ -279,8 +281,18 @@ def _group(values: FloatArray) -> list[NDArray[np.intp]]:
     return [order[g] for g in np.split(np.arange(v.size), cuts)]
 
 
-def _from_points(mz: FloatArray, mob: FloatArray, inten: FloatArray, *, unit: str, layout: str, source: Path,
-                 mode: Any, polarity: Any) -> MobilityRun:
+def _merged(mzs: list[FloatArray], ys: list[FloatArray], *, mode: Any = None, polarity: Any = None,
+            drift: float | None = None) -> Spectrum:
+    """One spectrum of these points, repeated m/z values summed."""
+    mz, y = np.concatenate(mzs), np.concatenate(ys)
+    uniq, inv = np.unique(mz, return_inverse=True)
+    if uniq.size < mz.size:
+        mz, y = uniq, np.asarray(np.bincount(inv, weights=y, minlength=uniq.size), dtype=np.float64)
+    return Spectrum(mz, y, polarity=polarity, mode=mode, metadata={} if drift is None else {"drift": drift})
+
+
+def _from_points(mz: FloatArray, mob: FloatArray, inten: FloatArray, owner: NDArray[np.intp], *, unit: str,
+                 layout: str, source: Path, mode: Any, polarity: Any) -> MobilityRun:
     groups = _group(mob)
     if len(groups) > MAX_BINS:  # a continuous mobility array: even bins over its range
         edges = np.linspace(mob.min(), mob.max(), _EVEN_BINS + 1)
@@ -291,17 +303,20 @@ def _from_points(mz: FloatArray, mob: FloatArray, inten: FloatArray, *, unit: st
         groups, centre_list = [groups[k] for k in keep], [float(centres[k]) for k in keep]
     else:
         centre_list = [float(mob[g].mean()) for g in groups]
-    spectra = [Spectrum(mz[g], inten[g], polarity=polarity, mode=mode, metadata={"drift": c})
-               for g, c in zip(groups, centre_list, strict=True)]
-    return _run(np.array(centre_list), spectra, unit, layout, source)
+    bins = []
+    for g, c in zip(groups, centre_list, strict=True):
+        # Points of one source spectrum stay one scan (its own m/z sampling).
+        bins.append(tuple(_merged([mz[g][owner[g] == o]], [inten[g][owner[g] == o]], mode=mode, polarity=polarity,
+                                  drift=c) for o in np.unique(owner[g])))
+    return _run(np.array(centre_list), bins, unit, layout, source)
 
 
-def _run(drift: FloatArray, spectra: list[Spectrum], unit: str, layout: str, source: Path) -> MobilityRun:
+def _run(drift: FloatArray, bins: list[tuple[Spectrum, ...]], unit: str, layout: str, source: Path) -> MobilityRun:
     if drift.size < _MIN_BINS:
         raise InputFileError(f"{source.name} has {drift.size} drift bin(s); an arrival-time distribution needs "
                              f"at least {_MIN_BINS}")
     order = np.argsort(drift, kind="stable")
     d = np.array(drift[order], dtype=np.float64)
     d.flags.writeable = False
-    return MobilityRun(drift=d, spectra=tuple(spectra[i] for i in order), unit=unit, layout=layout,
+    return MobilityRun(drift=d, scans=tuple(bins[i] for i in order), unit=unit, layout=layout,
                        source=str(source))

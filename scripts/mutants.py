@@ -43,21 +43,47 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
 DESELECT = ["tests/spectra/test_numpy_kernels.py::test_processing_and_text_reading_import_no_slow_scipy_or_xml_modules"]
 
 
+# A pytest plugin placed in each scratch copy. mutmut forks every mutant's test run from a
+# process that has already run the tests once, so memoised results (Ion.parse, the element
+# table, the ligand library, per-element envelopes) and the on-disk cache would hide mutated
+# code: every test starts with the in-memory caches emptied, and each process gets its own
+# empty cache directory.
+PLUGIN = """
+import os, shutil, sys, tempfile
+
+def pytest_configure(config):
+    config._mutants_cache = tempfile.mkdtemp(prefix="clusterms-mutants-cache-")
+    os.environ["XDG_CACHE_HOME"] = config._mutants_cache
+
+def pytest_unconfigure(config):
+    shutil.rmtree(config._mutants_cache, ignore_errors=True)
+
+def pytest_runtest_setup(item):
+    for name, module in list(sys.modules.items()):
+        if name == "clusterms" or name.startswith("clusterms."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+"""
+
+
 def _copy_tree(scratch: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for name in ("src", "tests"):
         shutil.copytree(ROOT / name, scratch / name, ignore=ignore)
     shutil.copy2(ROOT / "pyproject.toml", scratch / "pyproject.toml")
+    (scratch / "_mutants_plugin.py").write_text(PLUGIN)
 
 
 def _setup_cfg(files: list[str], tests: list[str]) -> str:
     def block(key: str, values: list[str]) -> str:
         return f"{key} =\n" + "".join(f"    {v}\n" for v in values)
 
-    pytest_args = ["-p", "no:cacheprovider", "-x", "-q", "--hypothesis-seed=0"]
+    pytest_args = ["-p", "no:cacheprovider", "-p", "_mutants_plugin", "-x", "-q", "--hypothesis-seed=0"]
     for d in DESELECT:
         pytest_args += ["--deselect", d]
-    return ("[mutmut]\nsource_paths = src/clusterms\n" + block("only_mutate", files)
+    return ("[mutmut]\nsource_paths = src/clusterms\nalso_copy = _mutants_plugin.py\n" + block("only_mutate", files)
             + block("pytest_add_cli_args_test_selection", tests) + block("pytest_add_cli_args", pytest_args))
 
 

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.clusterms-installed
 
-.PHONY: install demo test lint typecheck bench fuzz clean
+.PHONY: install demo test lint typecheck bench fuzz mutants clean
 
 install: $(STAMP)
 
@@ -40,6 +40,16 @@ bench: install
 fuzz: install
 	$(PY) -m pip install --quiet -e '.[fuzz]'
 	$(PY) tests/fuzz/fuzz_readers.py -atheris_runs=20000 tests/fuzz/corpus
+
+# Mutation testing (mutmut) of chem, isotopes, assign, the spectra readers and the output
+# writers, each group against its own tests in a scratch copy under build/mutants, within
+# MUTANTS_MINUTES in total (default 45; shared equally). Survivors: build/mutants/*/survivors.txt.
+# One group: `make mutants MUTANTS=chem`. See docs/mutants.md.
+MUTANTS ?=
+MUTANTS_MINUTES ?= 45
+mutants: install
+	$(PY) -m pip install --quiet -e '.[mutants]'
+	$(PY) scripts/mutants.py $(MUTANTS) --budget $(MUTANTS_MINUTES)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

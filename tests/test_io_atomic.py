@@ -103,3 +103,23 @@ def test_a_killed_runs_temporary_file_is_cleaned(tmp_path: Path) -> None:
     with atomic_write(tmp_path / "out.csv") as fh:
         fh.write("ok")
     assert _names(tmp_path) == sorted([live.name, "out.csv"])
+
+
+def test_a_temporary_file_that_cannot_be_removed_is_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    real_unlink = Path.unlink
+
+    def stuck(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith(".tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", stuck)
+    with caplog.at_level("WARNING", logger="clusterms.io_atomic"), \
+            pytest.raises(ValueError, match="half way"), atomic_write(tmp_path / "out.csv") as fh:
+        fh.write("x")
+        raise ValueError("half way")
+    [record] = [r for r in caplog.records if r.name == "clusterms.io_atomic"]
+    [left] = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert record.getMessage() == f"could not remove temporary file {left}: [Errno 13] Permission denied"
+    assert record.levelname == "WARNING"

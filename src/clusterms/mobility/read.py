@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clusterms.errors import InputFileError
+from clusterms.limits import current
 from clusterms.spectra.spectrum import Spectrum
 
 __all__ = ["MobilityRun", "read_mobility"]
@@ -178,11 +179,11 @@ def _read_mzml(p: Path, gzipped: bool) -> MobilityRun:
             t = _drift_ms(drift)
             if t is None:
                 continue
-            mz, inten = _finite(*rec.arrays())
+            mz, inten = _finite(*rec.arrays(max_values=current().max_points))
             scans.append((t, mz, inten, rec.mode, rec.polarity))
         elif arrays:
             array_name = array_name or arrays[0]
-            mz, inten = rec.arrays()
+            mz, inten = rec.arrays(max_values=current().max_points)
             mob = rec.array(array_name)
             if not mz.size == inten.size == mob.size:
                 raise InputFileError(f"{p.name}: spectrum {rec.native_id!r} has arrays of different "

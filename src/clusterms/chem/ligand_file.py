@@ -87,19 +87,19 @@ def name_fault(name: Any) -> str | None:
     return None
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed TOML (tables and arrays), without recursion."""
-    best = 0
-    stack = [(value, 0)]
+def _depth(value: Any) -> tuple[int, str]:
+    """Nesting depth of parsed TOML (tables and arrays) and where it is, without recursion."""
+    best, where = 0, ""
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
     while stack:
-        v, d = stack.pop()
+        v, d, path = stack.pop()
+        if isinstance(v, dict | list) and d > best:
+            best, where = d, path
         if isinstance(v, dict):
-            best = max(best, d)
-            stack.extend((x, d + 1) for x in v.values())
+            stack.extend((x, d + 1, f"{path}.{_show(k)}" if path else _show(k)) for k, x in v.items())
         elif isinstance(v, list):
-            best = max(best, d)
-            stack.extend((x, d + 1) for x in v)
-    return best
+            stack.extend((x, d + 1, f"{path}[{i}]") for i, x in enumerate(v))
+    return best, where
 
 
 class _Checker:
@@ -175,9 +175,9 @@ def library_from_data(data: Any, source: str, *, base: LigandLibrary | None = No
     chk = _Checker(source)
     if not isinstance(data, dict):
         raise InputFileError(f"{source}: must be a TOML document of tables")
-    depth = _depth(data)
+    depth, where = _depth(data)
     if depth > MAX_NESTING:
-        raise InputFileError(f"{source}: nested {depth} levels deep; the format needs at most {MAX_NESTING}")
+        raise InputFileError(f"{source}: {where}: nested {depth} levels deep; the format needs at most {MAX_NESTING}")
     for top in data:
         if top not in _TOP:
             raise InputFileError(f"{source}: unknown table {top!r} (known: {', '.join(_TOP)})")

@@ -184,8 +184,8 @@ def library_from_data(data: Any, source: str, *, base: LigandLibrary | None = No
         if not isinstance(data[top], dict):
             raise InputFileError(f"{source}: {top!r} must be a table, got {_kind(data[top])}")
     tables = {top: data.get(top, {}) for top in _TOP}
-    n = sum(len(t) for t in tables.values()) + sum(
-        len(e.get("aliases", ())) for e in tables["ligands"].values() if isinstance(e, dict))
+    lists = [e.get("aliases") for e in tables["ligands"].values() if isinstance(e, dict)]
+    n = sum(len(t) for t in tables.values()) + sum(len(a) for a in lists if isinstance(a, list))
     if n > MAX_ENTRIES:
         raise InputFileError(f"{source}: {n:,} names, over the limit of {MAX_ENTRIES:,}")
     ligands: dict[str, Ligand] = {}

@@ -6,6 +6,9 @@ Accepted forms (see SCIENCE.md):
   bracket. Ligand names and aliases come from the ligand library.
 - ``[Ag54(BDT)12(DMBT)18H]3-``: H, Na, K, Cs, NH4 or PPh4 written after the ligands are
   adducts (they change the observed charge, not the core electron count).
+- ``[Au25(PET)18+Cs]+``, ``[Ag29(BDT)12+2Na]-``: adduct terms inside the brackets, any adduct
+  of the library; ``[Ag44(p-MBA)30-4H]8-`` removes protons (deprotonated carboxylic acids:
+  the observed charge is 8-, the core's 4-, so the count stays 18 e). Only H can be removed.
 - ``[Au25(PET)18Cs]+``, nested groups ``[Ag(DMBT)2]-``, ``(Ag(DMBT)2)2``, bare ligand names
   and aliases ``[Ag53L12L'16]3-`` (with ``L=BDT``, ``L'=DMBT`` defined by the user).
 - plain element formulas with a charge: ``C6H4S2Ag2-``, ``Ag25C144H162S18-``.
@@ -13,7 +16,8 @@ Accepted forms (see SCIENCE.md):
 - charges ``3-``, ``-``, ``2+``, ``^3-``, ``-3``, Unicode ``³⁻`` and ``−``.
 
 Every malformed string raises :class:`~clusterms.errors.NotationError` with the position
-of the fault.
+of the fault and, where the intent is guessable, what to write instead. Every step of the
+parser consumes text, so parsing ends on any input and any library.
 """
 
 from __future__ import annotations

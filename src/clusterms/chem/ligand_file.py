@@ -20,6 +20,7 @@ together); a file's names override the built-in library's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ MAX_NAME_LENGTH = 64
 MAX_ABS_CHARGE = 8
 DENTICITY = (1, 6)
 _FORBIDDEN = frozenset("()[]{}^=\"'\\")
+_BAD_CHAR = re.compile(r"[\s()\[\]{}^=\"'\\]")
 
 # field -> (kind, required); kind "int", "str" or "names" (a list of names)
 _LIGAND_FIELDS: dict[str, tuple[str, bool]] = {
@@ -77,19 +79,33 @@ def name_fault(name: Any) -> str | None:
         return "must not be empty"
     if len(name) > MAX_NAME_LENGTH:
         return f"is {len(name)} characters, over the limit of {MAX_NAME_LENGTH}"
-    if any(c.isspace() or not c.isprintable() for c in name):
-        return "must not contain spaces or control characters"
-    bad = sorted({c for c in name if c in _FORBIDDEN})
-    if bad:
-        return "must not contain " + " ".join(bad)
+    if not name.isprintable() or _BAD_CHAR.search(name):
+        if any(c.isspace() or not c.isprintable() for c in name):
+            return "must not contain spaces or control characters"
+        return "must not contain " + " ".join(sorted({c for c in name if c in _FORBIDDEN}))
     if name[0].isdigit() or name[0] in "+-":
         return "must not start with a digit, '+' or '-' (they read as counts and charges)"
     return None
 
 
-def _depth(value: Any) -> tuple[int, str]:
-    """Nesting depth of parsed TOML (tables and arrays) and where it is, without recursion."""
-    best, where = 0, ""
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed TOML (tables and arrays), without recursion."""
+    best = 0
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            best = max(best, d)
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            best = max(best, d)
+            stack.extend((x, d + 1) for x in v)
+    return best
+
+
+def _deepest(value: Any) -> str:
+    """Where the deepest table or array of parsed TOML is (``'ligands'.'X'.'aliases'[0]``)."""
+    best, where = -1, ""
     stack: list[tuple[Any, int, str]] = [(value, 0, "")]
     while stack:
         v, d, path = stack.pop()
@@ -99,7 +115,7 @@ def _depth(value: Any) -> tuple[int, str]:
             stack.extend((x, d + 1, f"{path}.{_show(k)}" if path else _show(k)) for k, x in v.items())
         elif isinstance(v, list):
             stack.extend((x, d + 1, f"{path}[{i}]") for i, x in enumerate(v))
-    return best, where
+    return where
 
 
 class _Checker:
@@ -175,9 +191,10 @@ def library_from_data(data: Any, source: str, *, base: LigandLibrary | None = No
     chk = _Checker(source)
     if not isinstance(data, dict):
         raise InputFileError(f"{source}: must be a TOML document of tables")
-    depth, where = _depth(data)
+    depth = _depth(data)
     if depth > MAX_NESTING:
-        raise InputFileError(f"{source}: {where}: nested {depth} levels deep; the format needs at most {MAX_NESTING}")
+        raise InputFileError(f"{source}: {_deepest(data)}: nested {depth} levels deep; "
+                             f"the format needs at most {MAX_NESTING}")
     for top in data:
         if top not in _TOP:
             raise InputFileError(f"{source}: unknown table {top!r} (known: {', '.join(_TOP)})")

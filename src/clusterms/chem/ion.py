@@ -83,7 +83,9 @@ class Ion:
             raise OptionError("only protons can be removed (a negative adduct count): write -nH")
         ion = cls(m, _sorted_counts(ligs), _sorted_counts(adds), x, _checked_charge(charge))
         if any(n < 0 for n in adds.values()) and not ion.composition.is_physical:
-            raise OptionError(f"{ion.notation}: more protons removed than there are H atoms")
+            removed = -sum(n for n in adds.values() if n < 0)
+            raise OptionError(f"more protons removed ({removed}) than there are H atoms "
+                              f"({ion.composition.get('H', 0) + removed})")
         return ion
 
     @classmethod

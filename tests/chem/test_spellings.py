@@ -103,6 +103,7 @@ def test_removed_protons_are_written_canonically():
         ("[Au25(PET)18+Cs2]2+", r"write the count before the adduct \(e.g. \+2Cs\)", 12),
         ("[Au25(PET)18]+Cs", r"adducts go inside the brackets.*\(e.g. \[Au25\(PET\)18\+Cs\]\+\)", 13),
         ("[Au25(PET)18]-+Cs", r"adducts go inside the brackets", 13),
+        ("C6H4S2Ag2-H", r"adducts go inside the brackets.*\(e.g. \[C6H4S2Ag2-H\]-\)", 9),
         ("[Au25(SPhEt2)18]-", r"unknown ligand 'SPhEt2': define it in a ligand file \(--ligands FILE", 6),
         ("[Au25(S-C6H13)18]-", r"unknown ligand 'S-C6H13'", 6),
         ("[Ag2Cl2-3H]+", r"more protons removed \(3\) than there are H atoms \(0\)", None),

@@ -266,7 +266,7 @@ class _Parser:
                 body = self.s[:self.i].strip()
                 inside = (body[:-1] if body.endswith("]") else "[" + body) + late.group(0) + "]"
                 raise NotationError(f"adducts go inside the brackets, the charge of the whole ion after "
-                                    f"them (e.g. {inside}+)", self.original, pos)
+                                    f"them (e.g. {inside}{late.group(0)[0]})", self.original, pos)
             raise NotationError(
                 "bad charge (write it like 3-, -, 2+ or +)", self.original, pos)
         if m.group(1):

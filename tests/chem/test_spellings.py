@@ -14,8 +14,9 @@ from clusterms import Ion, NotationError
 from clusterms.chem.composition import Composition
 from clusterms.chem.elements import electron_mass
 from clusterms.chem.ligand_file import name_fault
-from clusterms.chem.ligands import Ligand, LigandLibrary, default_library, load_library
+from clusterms.chem.ligands import REMOVED_PROTON, Ligand, LigandLibrary, default_library, load_library
 from clusterms.chem.notation import MAX_NESTING
+from clusterms.errors import OptionError
 
 # Alias -> the ligand it names and a formula written out for molmass (the independent reading
 # of the spelling; for substituted phenyls the shorthand is not a literal formula: SPhMe2 is
@@ -92,6 +93,16 @@ def test_removed_protons_are_written_canonically():
     assert ion.notation == "[Ag44(p-MBA)30-4H]8-"
     assert Ion.parse("[Ag44(p-MBA)30-H]5-").notation == "[Ag44(p-MBA)30-H]5-"
     assert Ion.parse("[Ag44(p-MBA)30+H-3H]6-").notation == "[Ag44(p-MBA)30-2H]6-"
+
+
+def test_removed_protons_are_an_adduct_with_a_positive_count():
+    lib = default_library()
+    mba = lib.ligand("p-MBA")
+    built = Ion.from_parts(metals={"Ag": 44}, ligands={mba: 30}, adducts={REMOVED_PROTON: 4}, charge=-8)
+    assert built == Ion.parse("[Ag44(p-MBA)30-4H]8-")
+    assert built.composition == Ion.parse("[Ag44(p-MBA)30]4-").composition - Composition({"H": 4})
+    with pytest.raises(OptionError, match="negative count"):
+        Ion.from_parts(metals={"Ag": 44}, ligands={mba: 30}, adducts={lib.adducts["H"]: -4}, charge=-8)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from clusterms.chem.composition import Composition
 from clusterms.chem.electrons import WITHDRAWING_ATOMS, is_closed_shell, nearest_magic, valence
 from clusterms.chem.elements import electron_mass
-from clusterms.chem.ligands import Adduct, Ligand, LigandLibrary, default_library
+from clusterms.chem.ligands import REMOVED_PROTON, Adduct, Ligand, LigandLibrary, default_library
 from clusterms.errors import NotationError, OptionError
 
 if TYPE_CHECKING:
@@ -69,21 +69,21 @@ class Ion:
     ) -> Ion:
         """An ion from its parts; counts must be non-negative integers.
 
-        The one exception is the proton adduct: a negative count removes protons
-        (``[Ag44(p-MBA)30-4H]8-``, deprotonated carboxylic acids), as long as the ion keeps
-        enough H atoms.
+        Removed protons (``[Ag44(p-MBA)30-4H]8-``, deprotonated carboxylic acids) are the
+        adduct :data:`~clusterms.chem.ligands.REMOVED_PROTON` (H-1, charge -1) with a
+        positive count; the ion must keep at least as many H atoms.
         """
         m = metals if isinstance(metals, Composition) else Composition(metals or {})
         x = extra if isinstance(extra, Composition) else Composition(extra or {})
         ligs = dict(ligands or {})
         adds = dict(adducts or {})
-        if not m.is_physical or not x.is_physical or any(n < 0 for n in ligs.values()):
+        if not m.is_physical or not x.is_physical or any(n < 0 for n in ligs.values()) or any(
+            n < 0 for n in adds.values()
+        ):
             raise OptionError("an ion cannot have a negative count of anything")
-        if any(n < 0 and not a.is_proton for a, n in adds.items()):
-            raise OptionError("only protons can be removed (a negative adduct count): write -nH")
         ion = cls(m, _sorted_counts(ligs), _sorted_counts(adds), x, _checked_charge(charge))
-        if any(n < 0 for n in adds.values()) and not ion.composition.is_physical:
-            removed = -sum(n for n in adds.values() if n < 0)
+        removed = adds.get(REMOVED_PROTON, 0)
+        if removed and not ion.composition.is_physical:
             raise OptionError(f"more protons removed ({removed}) than there are H atoms "
                               f"({ion.composition.get('H', 0) + removed})")
         return ion
@@ -127,7 +127,7 @@ class Ion:
 
     @property
     def core_charge(self) -> int:
-        """Charge of the cluster without its adducts (removed protons count as -1 adducts)."""
+        """Charge of the cluster without its adducts (a removed proton is an adduct of charge -1)."""
         return self.charge - sum(a.charge * n for a, n in self.adducts)
 
     @property
@@ -177,8 +177,8 @@ class Ion:
         if self.extra:  # before the ligands: written after them, H would read as adducts
             parts.append(self.extra.formula)
         parts += [f"({lig.key})" + ("" if n == 1 else str(n)) for lig, n in self.ligands]
-        parts += [a.key + ("" if n == 1 else str(n)) for a, n in self.adducts if n > 0]
-        parts += ["-" + ("" if n == -1 else str(-n)) + a.key for a, n in self.adducts if n < 0]
+        parts += [a.key + ("" if n == 1 else str(n)) for a, n in self.adducts if a != REMOVED_PROTON]
+        parts += ["-" + ("" if n == 1 else str(n)) + "H" for a, n in self.adducts if a == REMOVED_PROTON]
         z = self.charge
         charge = "" if z == 0 else (("" if abs(z) == 1 else str(abs(z))) + ("-" if z < 0 else "+"))
         return "[" + "".join(parts) + "]" + charge

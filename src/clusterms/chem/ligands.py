@@ -16,6 +16,7 @@ from clusterms.errors import OptionError
 _CACHE_VERSION = 1  # bump when the cached form of the parsed library changes
 
 __all__ = [
+    "REMOVED_PROTON",
     "Adduct",
     "Ligand",
     "LigandLibrary",
@@ -79,6 +80,11 @@ class Adduct:
     def is_proton(self) -> bool:
         """Whether this is H+ (the one adduct that can also be removed: ``-4H``)."""
         return self.charge == 1 and self.composition == Composition({"H": 1})
+
+
+# A proton taken away from the ion (``[Ag44(p-MBA)30-4H]8-``): H-1 with charge -1, counted
+# like an adduct (it changes the observed charge, not the core's).
+REMOVED_PROTON = Adduct("-H", Composition({"H": -1}), -1, "removed proton")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 from clusterms.chem.electrons import METAL_VALENCE
 from clusterms.chem.elements import is_element
-from clusterms.chem.ligands import Adduct, Ligand, LigandLibrary
+from clusterms.chem.ligands import REMOVED_PROTON, Adduct, Ligand, LigandLibrary
 from clusterms.errors import NotationError
 
 __all__ = ["MAX_ATOMS", "MAX_CHARGE", "MAX_LENGTH", "MAX_NESTING", "ParsedSpecies", "parse_species", "preset"]
@@ -191,7 +191,9 @@ class _Parser:
         self.i += len(key)
         if self.peek().isdigit():
             raise self.fail(f"write the count before the adduct (e.g. {sign}2{key})", pos)
-        out.adducts[add] = out.adducts.get(add, 0) + (n if sign == "+" else -n)
+        if sign == "-":
+            add = REMOVED_PROTON
+        out.adducts[add] = out.adducts.get(add, 0) + n
 
     def _token_ends(self, j: int) -> bool:
         # An adduct token must not run into a lowercase letter (Cs vs C + s ...).
@@ -283,6 +285,18 @@ class _Parser:
         return z
 
 
+def _net_protons(adducts: dict[Adduct, int]) -> None:
+    """``+H-3H`` is ``-2H``: protons added and removed cancel (in place)."""
+    proton = next((a for a in adducts if a.is_proton), None)
+    if proton is None or REMOVED_PROTON not in adducts:
+        return
+    both = min(adducts[proton], adducts[REMOVED_PROTON])
+    for a in (proton, REMOVED_PROTON):
+        adducts[a] -= both
+        if not adducts[a]:
+            del adducts[a]
+
+
 def _name_like(text: str) -> bool:
     return bool(text) and not any(c in "()[] " for c in text) and not text[0].isdigit()
 
@@ -358,6 +372,7 @@ def parse_species(text: str, library: LigandLibrary) -> ParsedSpecies:
     else:
         parts = p.body("")
     parts.charge = p.charge()
+    _net_protons(parts.adducts)
     if not (parts.metals or parts.ligands or parts.extra or parts.adducts):
         raise NotationError("no atoms in species", original, lead)
     totals: dict[str, int] = {}

@@ -88,6 +88,27 @@ def test_adduct_terms(text, formula, z, z_core, electrons):
     assert ion.monoisotopic_mz == pytest.approx((mono - z * electron_mass()) / abs(z), abs=2e-4)
 
 
+@pytest.mark.parametrize("text, canonical", [
+    ("(Cs)", "[+Cs]"),  # an adduct with nothing before it would read back as the metal Cs
+    ("[Ag2+Cs]+", "[Ag2+Cs]+"),
+    ("[Ag29(BDT)12+Na]2-", "[Ag29(BDT)12Na]2-"),
+    ("[Ag29(BDT)12+2Na]-", "[Ag29(BDT)12Na2]-"),
+])
+def test_adducts_are_written_so_they_read_back_as_adducts(text, canonical):
+    ion = Ion.parse(text)
+    assert ion.notation == canonical
+    assert Ion.parse(canonical) == ion and ion.adducts
+
+
+def test_user_adduct_is_written_as_a_term(tmp_path):
+    f = tmp_path / "lig.toml"
+    f.write_text('[adducts.Li]\nformula = "Li"\ncharge = 1\n')
+    lib = load_library(f)
+    ion = Ion.parse("[Ag29(BDT)12+2Li]-", library=lib)
+    assert ion.notation == "[Ag29(BDT)12+2Li]-"  # bare "Li2" would read as the metal
+    assert Ion.parse(ion.notation, library=lib) == ion
+
+
 def test_removed_protons_are_written_canonically():
     ion = Ion.parse("[Ag44(p-MBA)30-4H]8-")
     assert ion.notation == "[Ag44(p-MBA)30-4H]8-"

@@ -177,7 +177,16 @@ class Ion:
         if self.extra:  # before the ligands: written after them, H would read as adducts
             parts.append(self.extra.formula)
         parts += [f"({lig.key})" + ("" if n == 1 else str(n)) for lig, n in self.ligands]
-        parts += [a.key + ("" if n == 1 else str(n)) for a, n in self.adducts if a != REMOVED_PROTON]
+        from clusterms.chem.notation import SUFFIX_ADDUCTS
+
+        for a, n in self.adducts:
+            if a == REMOVED_PROTON:
+                continue
+            # Written bare after the ligands where the parser reads it back as an adduct
+            # ([Ag29(BDT)12Na]2-), else as a term: [Ag2+Cs]+, [Ag29(BDT)12+Li]2-.
+            bare = bool(self.ligands) and a.key in SUFFIX_ADDUCTS
+            count = "" if n == 1 else str(n)
+            parts.append(a.key + count if bare else "+" + count + a.key)
         parts += ["-" + ("" if n == 1 else str(n)) + "H" for a, n in self.adducts if a == REMOVED_PROTON]
         z = self.charge
         charge = "" if z == 0 else (("" if abs(z) == 1 else str(abs(z))) + ("-" if z < 0 else "+"))

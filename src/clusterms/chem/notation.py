@@ -31,7 +31,8 @@ from clusterms.chem.elements import is_element
 from clusterms.chem.ligands import REMOVED_PROTON, Adduct, Ligand, LigandLibrary
 from clusterms.errors import NotationError
 
-__all__ = ["MAX_ATOMS", "MAX_CHARGE", "MAX_LENGTH", "MAX_NESTING", "ParsedSpecies", "parse_species", "preset"]
+__all__ = ["MAX_ATOMS", "MAX_CHARGE", "MAX_LENGTH", "MAX_NESTING", "SUFFIX_ADDUCTS", "ParsedSpecies", "parse_species",
+           "preset"]
 
 MAX_LENGTH = 10_000
 MAX_CHARGE = 100
@@ -40,7 +41,7 @@ MAX_NESTING = 16  # brackets inside brackets; (Ag(DMBT)2)2 inside [...] is 3
 
 _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻−–", "0123456789+---")
 _PRESET = re.compile(r"^([A-Z][a-z]?)@(IV|III|II|I)$")
-_ADDUCT_ORDER = ("PPh4", "NH4", "Cs", "Na", "K", "H")
+SUFFIX_ADDUCTS = ("PPh4", "NH4", "Cs", "Na", "K", "H")  # written bare after ligands: ...18H]3-
 # Elements treated as the metal part of a cluster when they appear outside ligands.
 _METALS = frozenset(METAL_VALENCE) | frozenset(
     {"Sc", "Ti", "V", "Cr", "Mn", "Y", "Zr", "Nb", "Mo", "Tc", "Hf", "Ta", "W", "Re",
@@ -147,7 +148,7 @@ class _Parser:
             return seen_ligand
         # Adducts written after the ligands: [Ag54(BDT)12(DMBT)18H]3-
         if seen_ligand:
-            matched = next((a for a in _ADDUCT_ORDER if self.s.startswith(a, self.i)
+            matched = next((a for a in SUFFIX_ADDUCTS if self.s.startswith(a, self.i)
                             and a in self.lib.adducts and self._token_ends(self.i + len(a))), None)
             if matched:
                 self.i += len(matched)

@@ -5,10 +5,11 @@ def test_default_library_from_the_cache_equals_the_toml(tmp_path, monkeypatch):
     from pathlib import Path
 
     from clusterms.chem import ligands
+    from clusterms.chem.ligand_file import library_from_data
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     toml = Path(ligands.__file__).resolve().parent.parent / "data" / "ligands.toml"
-    direct = ligands._parse_library(tomllib.loads(toml.read_text(encoding="utf-8")), "ligands.toml")
+    direct = library_from_data(tomllib.loads(toml.read_text(encoding="utf-8")), "ligands.toml")
     ligands.default_library.cache_clear()
     try:
         first = ligands.default_library()  # parses the TOML, writes the cache

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from clusterms.chem.composition import Composition
 from clusterms.chem.electrons import WITHDRAWING_ATOMS, is_closed_shell, nearest_magic, valence
 from clusterms.chem.elements import electron_mass
-from clusterms.chem.ligands import Adduct, Ligand, LigandLibrary, default_library
+from clusterms.chem.ligands import REMOVED_PROTON, Adduct, Ligand, LigandLibrary, default_library
 from clusterms.errors import NotationError, OptionError
 
 if TYPE_CHECKING:
@@ -67,7 +67,12 @@ class Ion:
         extra: Mapping[str, int] | Composition | None = None,
         charge: int = 0,
     ) -> Ion:
-        """An ion from its parts; counts must be non-negative integers."""
+        """An ion from its parts; counts must be non-negative integers.
+
+        Removed protons (``[Ag44(p-MBA)30-4H]8-``, deprotonated carboxylic acids) are the
+        adduct :data:`~clusterms.chem.ligands.REMOVED_PROTON` (H-1, charge -1) with a
+        positive count; the ion must keep at least as many H atoms.
+        """
         m = metals if isinstance(metals, Composition) else Composition(metals or {})
         x = extra if isinstance(extra, Composition) else Composition(extra or {})
         ligs = dict(ligands or {})
@@ -76,9 +81,12 @@ class Ion:
             n < 0 for n in adds.values()
         ):
             raise OptionError("an ion cannot have a negative count of anything")
-        if isinstance(charge, bool) or not isinstance(charge, int):
-            raise OptionError(f"charge must be an integer, got {charge!r}")
-        return cls(m, _sorted_counts(ligs), _sorted_counts(adds), x, charge)
+        ion = cls(m, _sorted_counts(ligs), _sorted_counts(adds), x, _checked_charge(charge))
+        removed = adds.get(REMOVED_PROTON, 0)
+        if removed and not ion.composition.is_physical:
+            raise OptionError(f"more protons removed ({removed}) than there are H atoms "
+                              f"({ion.composition.get('H', 0) + removed})")
+        return ion
 
     @classmethod
     def parse(
@@ -119,14 +127,26 @@ class Ion:
 
     @property
     def core_charge(self) -> int:
-        """Charge of the cluster without its adducts."""
+        """Charge of the cluster without its adducts (a removed proton is an adduct of charge -1)."""
         return self.charge - sum(a.charge * n for a, n in self.adducts)
+
+    @property
+    def ligand_own_charge(self) -> int:
+        """Charge the ligands carry themselves (:attr:`Ligand.own_charge` times the count).
+
+        0 for thiolates, halides and phosphines; -1 per deprotonated carboxylate of a ligand
+        written as such in a ligand file. It is part of :attr:`core_charge` but not of the
+        metal core, so it does not enter the electron count.
+        """
+        return sum(lig.own_charge * k for lig, k in self.ligands)
 
     @cached_property
     def electrons(self) -> int:
         """Superatom valence electron count (SCIENCE.md).
 
-        Metals give their valence, named ligands withdraw what the library says, atoms
+        ``n = valence - withdrawn - z_core`` with ``z_core`` = :attr:`core_charge` minus
+        :attr:`ligand_own_charge`. Metals give their valence, named ligands withdraw what
+        the library says (a ligand's charge beyond that is its own), atoms
         outside named ligands withdraw one each if they are S, Se, Te or a halogen. Bare H
         outside ligands is hydride (withdraws one) when there is no carbon outside ligands,
         as in ``[Ag25H22(DPPE)8]3+``; with carbon it is part of a plain organic formula.
@@ -136,7 +156,8 @@ class Ion:
         n -= sum(WITHDRAWING_ATOMS.get(s, 0) * k for s, k in self.extra.items())
         if "C" not in self.extra:
             n -= self.extra.get("H", 0)
-        return n - self.core_charge
+        # z_core of SCIENCE.md: without adducts and without the ligands' own charges.
+        return n - (self.core_charge - self.ligand_own_charge)
 
     @property
     def is_closed_shell(self) -> bool:
@@ -156,7 +177,17 @@ class Ion:
         if self.extra:  # before the ligands: written after them, H would read as adducts
             parts.append(self.extra.formula)
         parts += [f"({lig.key})" + ("" if n == 1 else str(n)) for lig, n in self.ligands]
-        parts += [a.key + ("" if n == 1 else str(n)) for a, n in self.adducts]
+        from clusterms.chem.notation import SUFFIX_ADDUCTS
+
+        for a, n in self.adducts:
+            if a == REMOVED_PROTON:
+                continue
+            # Written bare after the ligands where the parser reads it back as an adduct
+            # ([Ag29(BDT)12Na]2-), else as a term: [Ag2+Cs]+, [Ag29(BDT)12+Li]2-.
+            bare = bool(self.ligands) and a.key in SUFFIX_ADDUCTS
+            count = "" if n == 1 else str(n)
+            parts.append(a.key + count if bare else "+" + count + a.key)
+        parts += ["-" + ("" if n == 1 else str(n)) + "H" for a, n in self.adducts if a == REMOVED_PROTON]
         z = self.charge
         charge = "" if z == 0 else (("" if abs(z) == 1 else str(abs(z))) + ("-" if z < 0 else "+"))
         return "[" + "".join(parts) + "]" + charge
@@ -232,6 +263,12 @@ class Ion:
         return profile(env, resolution=resolution, shape=shape, points_per_fwhm=points_per_fwhm)
 
 
+def _checked_charge(charge: object) -> int:
+    if isinstance(charge, bool) or not isinstance(charge, int):
+        raise OptionError(f"charge must be an integer, got {charge!r}")
+    return charge
+
+
 @lru_cache(maxsize=8192)
 def _parse_cached(text: str, library: LigandLibrary) -> Ion:
     from clusterms.chem.notation import parse_species
@@ -240,5 +277,5 @@ def _parse_cached(text: str, library: LigandLibrary) -> Ion:
     try:
         return Ion.from_parts(metals=parts.metals, ligands=parts.ligands, adducts=parts.adducts,
                               extra=parts.extra, charge=parts.charge)
-    except OptionError as exc:  # pragma: no cover - the parser only produces positive counts
+    except OptionError as exc:  # too many protons removed: [Ag2(PPh3)2-H]
         raise NotationError(str(exc), text, None) from exc

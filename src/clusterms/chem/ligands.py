@@ -11,12 +11,12 @@ from typing import Any
 
 from clusterms._cache import cached_json, fingerprint
 from clusterms.chem.composition import Composition
-from clusterms.chem.formula import parse_formula
-from clusterms.errors import InputFileError, NotationError, OptionError
+from clusterms.errors import OptionError
 
 _CACHE_VERSION = 1  # bump when the cached form of the parsed library changes
 
 __all__ = [
+    "REMOVED_PROTON",
     "Adduct",
     "Ligand",
     "LigandLibrary",
@@ -38,7 +38,8 @@ class Ligand:
     charge
         Formal charge as bound (-1 thiolate, -2 dithiolate, 0 phosphine).
     withdraws
-        Electrons withdrawn from the metal core in the superatom count.
+        Electrons withdrawn from the metal core in the superatom count (the rest of
+        ``charge`` is :attr:`own_charge`, carried by the ligand itself).
     denticity
         Number of binding atoms.
     name
@@ -55,6 +56,16 @@ class Ligand:
     name: str = ""
     aliases: tuple[str, ...] = ()
 
+    @property
+    def own_charge(self) -> int:
+        """Charge the ligand carries itself, beyond the electrons it takes from the core.
+
+        ``charge + withdraws``: 0 for a thiolate (-1, withdraws 1), -1 for a thiolate whose
+        carboxylic acid is deprotonated (-2, withdraws 1). It is part of the observed charge
+        but not of the metal core's, so it does not change the superatom electron count.
+        """
+        return self.charge + self.withdraws
+
 
 @dataclass(frozen=True)
 class Adduct:
@@ -64,6 +75,16 @@ class Adduct:
     composition: Composition
     charge: int
     name: str = ""
+
+    @property
+    def is_proton(self) -> bool:
+        """Whether this is H+ (the one adduct that can also be removed: ``-4H``)."""
+        return self.charge == 1 and self.composition == Composition({"H": 1})
+
+
+# A proton taken away from the ion (``[Ag44(p-MBA)30-4H]8-``): H-1 with charge -1, counted
+# like an adduct (it changes the observed charge, not the core's).
+REMOVED_PROTON = Adduct("-H", Composition({"H": -1}), -1, "removed proton")
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,11 @@ class LigandLibrary:
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # An empty name matches everywhere without consuming text: refuse it here, for
+        # libraries built in code as well as from files.
+        for kind, names in (("ligand", self.ligands), ("adduct", self.adducts), ("alias", self.aliases)):
+            if any(not isinstance(n, str) or not n for n in names):
+                raise OptionError(f"a {kind} name must be non-empty text")
         object.__setattr__(self, "ligands", MappingProxyType(dict(self.ligands)))
         object.__setattr__(self, "adducts", MappingProxyType(dict(self.adducts)))
         object.__setattr__(self, "aliases", MappingProxyType(dict(self.aliases)))
@@ -125,9 +151,14 @@ class LigandLibrary:
         return LigandLibrary(self.ligands, self.adducts, {**self.aliases, **pairs})
 
     def merged(self, other: LigandLibrary) -> LigandLibrary:
-        """This library with the entries of ``other`` added (``other`` wins)."""
+        """This library with the entries of ``other`` added (``other`` wins).
+
+        A name of ``other`` replaces what it meant here: an alias of this library that is a
+        ligand key of ``other`` is dropped, so that the key reaches ``other``'s ligand.
+        """
+        aliases = {a: t for a, t in self.aliases.items() if a not in other.ligands}
         return LigandLibrary({**self.ligands, **other.ligands}, {**self.adducts, **other.adducts},
-                             {**self.aliases, **other.aliases})
+                             {**aliases, **other.aliases})
 
 
 def _split_alias(text: str) -> tuple[str, str]:
@@ -135,56 +166,6 @@ def _split_alias(text: str) -> tuple[str, str]:
         raise OptionError(f"alias must look like NAME=LIGAND (e.g. L=BDT), got {text!r}")
     a, b = text.split("=", 1)
     return a.strip(), b.strip()
-
-
-def _req(entry: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    if key not in entry:
-        raise InputFileError(f"{where}: missing field {key!r}")
-    val = entry[key]
-    if kind is int and (isinstance(val, bool) or not isinstance(val, int)):
-        raise InputFileError(f"{where}: field {key!r} must be an integer, got {val!r}")
-    if kind is str and not isinstance(val, str):
-        raise InputFileError(f"{where}: field {key!r} must be text, got {val!r}")
-    return val
-
-
-def _entry_composition(entry: Any, where: str) -> Composition:
-    """The composition of a ligand or adduct table, or an error naming the entry."""
-    if not isinstance(entry, Mapping):
-        raise InputFileError(f"{where}: must be a table")
-    try:
-        return parse_formula(_req(entry, "formula", str, where))
-    except NotationError as exc:
-        raise InputFileError(f"{where}: bad formula: {exc.one_line()}") from exc
-
-
-def _parse_library(data: Mapping[str, Any], source: str) -> LigandLibrary:
-    ligands: dict[str, Ligand] = {}
-    aliases: dict[str, str] = {}
-    for key, entry in dict(data.get("ligands", {})).items():
-        where = f"{source}: ligand {key!r}"
-        comp = _entry_composition(entry, where)
-        lig = Ligand(
-            key=key,
-            composition=comp,
-            charge=_req(entry, "charge", int, where),
-            withdraws=_req(entry, "withdraws", int, where),
-            denticity=_req(entry, "denticity", int, where) if "denticity" in entry else 1,
-            name=str(entry.get("name", key)),
-            aliases=tuple(str(a) for a in entry.get("aliases", ())),
-        )
-        ligands[key] = lig
-        for a in lig.aliases:
-            aliases[a] = key
-    adducts: dict[str, Adduct] = {}
-    for key, entry in dict(data.get("adducts", {})).items():
-        where = f"{source}: adduct {key!r}"
-        comp = _entry_composition(entry, where)
-        adducts[key] = Adduct(key=key, composition=comp, charge=_req(entry, "charge", int, where),
-                              name=str(entry.get("name", key)))
-    for alias, target in dict(data.get("aliases", {})).items():
-        aliases[str(alias)] = str(target)
-    return LigandLibrary(ligands, adducts, aliases)
 
 
 @cache
@@ -200,30 +181,25 @@ def default_library() -> LigandLibrary:
 
         return {"library": tomllib.loads(path.read_text(encoding="utf-8"))}
 
+    from clusterms.chem.ligand_file import library_from_data
+
     data = cached_json("ligands.json", fingerprint(_CACHE_VERSION, [path]), parse)
-    return _parse_library(data["library"], "ligands.toml")
+    return library_from_data(data["library"], "ligands.toml")
 
 
 def load_library(path: str | Path, /, *, base: LigandLibrary | None = None) -> LigandLibrary:
     """Read a user ligand file (same TOML format) and merge it over ``base`` (default library).
 
+    The file is validated against the schema of :mod:`clusterms.chem.ligand_file`
+    (docs/ligands.md); its names override those of ``base``.
+
     Raises
     ------
     InputFileError
-        If the file is missing, not TOML or has an invalid entry.
+        If the file is missing, too large, not TOML or has an invalid entry; the message
+        names the file, the entry and the field.
     """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except IsADirectoryError:
-        raise InputFileError(f"{p}: is a directory, expected a ligand TOML file") from None
-    except OSError as exc:
-        raise InputFileError(f"{p}: cannot read ligand file ({exc.strerror})") from None
-    try:
-        import tomllib
+    from clusterms.chem.ligand_file import read_ligand_file
 
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputFileError(f"{p}: not a valid TOML ligand file ({exc})") from None
-    lib = _parse_library(data, str(p))
-    return (base or default_library()).merged(lib)
+    lib = base or default_library()
+    return lib.merged(read_ligand_file(path, base=lib))

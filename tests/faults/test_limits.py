@@ -201,6 +201,32 @@ def test_zlib_bomb_in_an_array_without_declared_length_is_refused_by_the_point_l
              r"with --max-points N")
 
 
+def _mzxml(peaks: bytes, *, count: int = 10) -> str:
+    import base64
+
+    return ('<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+            '<mzXML xmlns="http://sashimi.sourceforge.net/schema_revision/mzXML_3.2"><msRun scanCount="1">\n'
+            f'<scan num="1" msLevel="1" peaksCount="{count}" polarity="-" centroided="0" retentionTime="PT1S">\n'
+            '<peaks precision="64" byteOrder="network" compressionType="zlib" contentType="m/z-int">'
+            f'{base64.b64encode(peaks).decode()}</peaks>\n</scan></msRun></mzXML>\n')
+
+
+def test_zlib_bomb_in_mzxml_peaks_is_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    pairs = np.empty(10, dtype=[("mz", ">f8"), ("intensity", ">f8")])
+    pairs["mz"], pairs["intensity"] = np.arange(1600.0, 1610.0), np.arange(1.0, 11.0)
+    good = tmp_path / "good.mzXML"
+    good.write_text(_mzxml(zlib.compress(pairs.tobytes())))
+    proc, _ = _run(["peaks", str(good), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    bomb = tmp_path / "bomb.mzXML"
+    bomb.write_text(_mzxml(_zlib_zeros(256)))
+    _refused(*_run(["peaks", str(bomb)]),
+             r"^error: bomb\.mzXML: scan 1: its peak list decompresses to more than 2,097,152 bytes, more than "
+             r"4 times the 10 points the spectrum declares")
+
+
 def test_points_over_the_limit_are_refused_and_max_points_raises_it(good_mzml: Path) -> None:
     n = _points()
     env = {"CLUSTERMS_MAX_POINTS": str(n - 1)}
@@ -255,6 +281,16 @@ def test_an_endless_pipe_is_stopped_at_the_limit() -> None:
             yes.kill()
     _refused(*result, r"^error: stdin has more than 1,100,000 lines, more than a text spectrum of at most "
                       r"1,000,000 points")
+
+
+def test_an_endless_pipe_of_long_rows_is_stopped_at_the_byte_ceiling() -> None:
+    with subprocess.Popen(["yes", "1603.25\t" + "7" * 91], stdout=subprocess.PIPE) as yes:
+        try:
+            result = _run(["peaks", "/dev/stdin"], stdin=yes.stdout, env={"CLUSTERMS_MAX_POINTS": "1000000"})
+        finally:
+            yes.kill()
+    _refused(*result, r"^error: stdin \(a pipe or device\) gives more than 64\.0 MB \(64 bytes for each of the "
+                      r"1,000,000 points allowed\)")
 
 
 def test_a_fifo_is_read_once_and_whole(tmp_path: Path) -> None:

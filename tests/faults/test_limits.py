@@ -249,6 +249,15 @@ def test_points_of_a_text_spectrum_over_the_limit_are_refused(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
 
 
+def test_a_text_file_larger_than_the_first_block_is_read_within_the_address_space(tmp_path: Path) -> None:
+    # Regression: reading it with read(ceiling + 1) reserved 3.2 GB at once (MemoryError).
+    path = tmp_path / "large.txt"
+    path.write_text("m/z\tintensity\n" + "".join(f"{1600 + k / 1e4:.4f}\t{k % 97}\n" for k in range(200_000)))
+    assert path.stat().st_size > 2 << 20
+    proc, _ = _run(["peaks", str(path), "--polarity", "negative", "--json"])
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "many", "1.5"])
 def test_a_bad_limit_value_is_one_error_line(good_mzml: Path, value: str) -> None:
     _refused(*_run(["peaks", str(good_mzml)], env={"CLUSTERMS_MAX_POINTS": value}),

@@ -281,10 +281,13 @@ class _Source:
                 raise InputFileError(
                     f"{self.name} is {_size(self.size)}, more than the {_size(ceiling)} a text spectrum may "
                     f"have ({BYTES_PER_POINT} bytes per point); {self.limits.raise_points_hint()}")
+            known = ceiling if self.size is None else min(self.size, ceiling)
             with _OSErrors(self.path), open(self.path, "rb") as fh:
-                data = fh.read(ceiling + 1)  # a file that grows meanwhile stays bounded
-            if len(data) > ceiling:
-                raise _over_bytes(self.name, "holds", self.limits)
+                # One read of the size on disk (read(n) reserves n bytes at once: never the
+                # ceiling itself); a file that grew meanwhile is read on within the ceiling.
+                data = fh.read(known + 1)
+                if len(data) > known:
+                    data = _read_bounded([data], fh, self.name, self.limits, "holds", count_lines=True)
         _check_text_shape(data, self.name, self.limits)
         return data
 

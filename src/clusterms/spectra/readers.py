@@ -1,7 +1,11 @@
 """Read spectra from mzML, mzXML and text files (plain or gzip-compressed).
 
 The kind of file is found from its content, not its name: gzip by its magic bytes, then
-mzML/mzXML by the XML root element, else text. Every problem with a file raises
+mzML/mzXML by the XML root element, else text. What a file may bring into memory is bounded
+(:mod:`clusterms.limits`): gzip content is decompressed as a stream with a ceiling, a pipe
+or device is read once within it, binary arrays are inflated within their declared length
+and the point limit, and a would-be text file with a NUL in its first block is refused there.
+Every problem with a file raises
 :class:`~clusterms.errors.InputFileError` naming the file (and the line or scan where it
 applies); repairs (dropped rows, merged duplicates) are reported as
 :class:`~clusterms.errors.ClustermsWarning`. Files are opened read-only.
@@ -121,7 +125,9 @@ def read_spectrum(
     Raises
     ------
     InputFileError
-        Missing, unreadable, empty, damaged or unknown file; no scan as requested.
+        Missing, unreadable, empty, damaged or unknown file; no scan as requested; more
+        points or content than :mod:`clusterms.limits` allows (``CLUSTERMS_MAX_POINTS``,
+        :func:`clusterms.limits.using`; docs/limits.md); an XML file with an internal DTD.
     OptionError
         An option value that is invalid or conflicts with another.
 

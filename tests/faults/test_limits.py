@@ -201,6 +201,41 @@ def test_zlib_bomb_in_an_array_without_declared_length_is_refused_by_the_point_l
              r"with --max-points N")
 
 
+def _with_arrays(mz: bytes, intensity: bytes, *, compressed: bool, declared: int) -> str:
+    """The good mzML with both arrays replaced (raw float64 bytes, zlib-compressed or not)."""
+    import base64
+
+    text = _mzml_text()
+    for data in (mz, intensity):
+        start = text.index("<binary>", text.index("</binary>") if data is intensity else 0) + len("<binary>")
+        end = text.index("</binary>", start)
+        payload = zlib.compress(data) if compressed else data
+        text = text[:start] + base64.b64encode(payload).decode() + text[end:]
+    if not compressed:
+        text = text.replace('accession="MS:1000574" name="zlib compression"',
+                            'accession="MS:1000576" name="no compression"')
+    return re.sub(r'defaultArrayLength="\d+"', f'defaultArrayLength="{declared}"', text, count=1)
+
+
+def test_a_declared_length_far_off_is_a_bomb_only_when_compressed(tmp_path: Path) -> None:
+    import numpy as np
+
+    n = 200_000  # 1.6 MB per array: over 4 x 8 bytes x the 10 points declared, and over 1 MiB
+    mz = np.linspace(1500.0, 1700.0, n).tobytes()
+    intensity = np.ones(n).tobytes()
+    plain = tmp_path / "plain.mzML"
+    plain.write_text(_with_arrays(mz, intensity, compressed=False, declared=10))
+    proc, _ = _run(["peaks", str(plain), "--json"])
+    assert proc.returncode == 0, proc.stderr  # in memory already: repaired with a note
+    assert proc.stderr.startswith(f"warning: plain.mzML: spectrum 'scan=1' declares 10 points but holds {n}")
+    _refused(*_run(["peaks", str(plain)], env={"CLUSTERMS_MAX_POINTS": str(n - 1)}),
+             rf"its m/z array holds {n:,} values, more than the {n - 1:,} points left under the limit")
+    packed = tmp_path / "packed.mzML"
+    packed.write_text(_with_arrays(mz, intensity, compressed=True, declared=10))
+    _refused(*_run(["peaks", str(packed)]),
+             r"its m/z array decompresses to more than 1,048,576 bytes, more than 4 times the 10 points")
+
+
 def _mzxml(peaks: bytes, *, count: int = 10) -> str:
     import base64
 

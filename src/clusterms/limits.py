@@ -48,7 +48,7 @@ __all__ = [
 
 DEFAULT_MAX_POINTS = 50_000_000
 DEFAULT_MAX_CANDIDATES = 2_000_000
-DEFAULT_MAX_SPACE_MB = 4_000
+DEFAULT_MAX_SPACE_MB = 2_000
 # Bytes of file content allowed per point: a text row with three full-precision columns and a
 # CRLF is about 60 bytes, an mzML point (two float64 arrays in base64) about 22 plus the scan's
 # XML. 64 x 50 million points = 3.2 GB.

@@ -381,7 +381,7 @@ def test_a_doctype_without_internal_subset_is_read(tmp_path: Path) -> None:
 def test_a_search_space_too_large_for_memory_is_refused_before_it_is_built() -> None:
     line = _refused(*_run(["candidates", "--search", "Ag1-10000"]),
                     r"^error: --search: search pattern 'Ag1-10000' would take about \d+\.\d GB of memory for the "
-                    r"isotope envelopes of its 40,000 candidates .* over the budget of 4\.0 GB; narrow the count "
+                    r"isotope envelopes of its 40,000 candidates .* over the budget of 2\.0 GB; narrow the count "
                     r"ranges or the charges, give an m/z range, or raise the environment variable "
                     r"CLUSTERMS_MAX_SPACE_MB")
     estimate = float(re.search(r"about (\d+\.\d) GB", line).group(1))  # type: ignore[union-attr]

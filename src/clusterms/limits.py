@@ -48,7 +48,7 @@ __all__ = [
 
 DEFAULT_MAX_POINTS = 50_000_000
 DEFAULT_MAX_CANDIDATES = 2_000_000
-DEFAULT_MAX_SPACE_MB = 4_000
+DEFAULT_MAX_SPACE_MB = 2_000
 # Bytes of file content allowed per point: a text row with three full-precision columns and a
 # CRLF is about 60 bytes, an mzML point (two float64 arrays in base64) about 22 plus the scan's
 # XML. 64 x 50 million points = 3.2 GB.
@@ -72,14 +72,11 @@ class Limits:
         (composition, charge) combinations one ``--search`` pattern may enumerate.
     max_space_mb
         Estimated megabytes of the isotope envelopes of a ``--search`` space.
-    points_source
-        Where ``max_points`` came from, for messages: how to raise it.
     """
 
     max_points: int = DEFAULT_MAX_POINTS
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     max_space_mb: int = DEFAULT_MAX_SPACE_MB
-    points_source: str = "default"
 
     @property
     def max_input_bytes(self) -> int:
@@ -118,7 +115,6 @@ def _from_environment() -> Limits:
     env = os.environ
     if env.get(ENV_MAX_POINTS, "").strip():
         kw["max_points"] = parse_count(env[ENV_MAX_POINTS], name=ENV_MAX_POINTS)
-        kw["points_source"] = ENV_MAX_POINTS
     if env.get(ENV_MAX_CANDIDATES, "").strip():
         kw["max_candidates"] = parse_count(env[ENV_MAX_CANDIDATES], name=ENV_MAX_CANDIDATES)
     if env.get(ENV_MAX_SPACE_MB, "").strip():
@@ -150,7 +146,7 @@ def using(*, max_points: int | None = None) -> Iterator[Limits]:
     if max_points is not None:
         if isinstance(max_points, bool) or not isinstance(max_points, int) or not 1 <= max_points <= _LARGEST:
             raise OptionError(f"max_points must be a positive integer, got {max_points!r}")
-        limits = replace(limits, max_points=max_points, points_source="--max-points")
+        limits = replace(limits, max_points=max_points)
     token = _OVERRIDE.set(limits)
     try:
         yield limits

@@ -283,6 +283,12 @@ def envelope_bytes(items: Sequence[SearchItem], counts: np.ndarray, /) -> np.nda
     return grid.astype(np.int64) * _GRID_BYTES + _OBJECT_BYTES
 
 
+def _amount(n: int) -> str:
+    if n >= 1_000_000_000:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} kB"
+
+
 def _check_memory(pattern: str, items: Sequence[SearchItem], counts: np.ndarray,
                   found: list[tuple[float, int, int]], max_bytes: int) -> None:
     """Refuse a space whose envelopes would take more than ``max_bytes``, before building it."""
@@ -298,9 +304,9 @@ def _check_memory(pattern: str, items: Sequence[SearchItem], counts: np.ndarray,
     largest = " ".join(f"{it.name}{n}" if it.ligand is None else f"({it.name}){n}"
                        for it, n in zip(items, counts[biggest].tolist(), strict=True) if n)
     raise OptionError(
-        f"search pattern {pattern.strip()!r} would take about {total / 1e9:.1f} GB of memory for the "
+        f"search pattern {pattern.strip()!r} would take about {_amount(total)} of memory for the "
         f"isotope envelopes of its {len(found):,} candidates (the largest, {largest}, "
-        f"alone {int(per_row[biggest]) / 1e3:,.0f} kB), over the budget of {max_bytes / 1e9:.1f} GB; "
+        f"alone {_amount(int(per_row[biggest]))}), over the budget of {_amount(max_bytes)}; "
         "narrow the count ranges or the charges, give an m/z range, or raise the environment "
         f"variable {ENV_MAX_SPACE_MB} (megabytes)")
 

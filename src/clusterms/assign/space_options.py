@@ -63,7 +63,9 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--species", action="append", metavar="SPECIES", dest="species",
                    help="an extra species to look for (repeatable)")
     g.add_argument("--search", metavar="PATTERN", dest="search",
-                   help="also every composition of a formula range, e.g. \"Ag20-60 Au0-1 (BDT)0-12 (DMBT)0-20\"")
+                   help="also every composition of a formula range, e.g. \"Ag20-60 Au0-1 (BDT)0-12 (DMBT)0-20\" "
+                        "(refused over $CLUSTERMS_MAX_CANDIDATES combinations or $CLUSTERMS_MAX_SPACE_MB of "
+                        "envelopes; see docs/limits.md)")
     g.add_argument("--mz-range", nargs=2, metavar=("LO", "HI"), dest="mz_range",
                    help="keep only candidates whose isotope envelope reaches into LO..HI")
 

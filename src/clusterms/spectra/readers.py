@@ -1,7 +1,11 @@
 """Read spectra from mzML, mzXML and text files (plain or gzip-compressed).
 
 The kind of file is found from its content, not its name: gzip by its magic bytes, then
-mzML/mzXML by the XML root element, else text. Every problem with a file raises
+mzML/mzXML by the XML root element, else text. What a file may bring into memory is bounded
+(:mod:`clusterms.limits`): gzip content is decompressed as a stream with a ceiling, a pipe
+or device is read once within it, binary arrays are inflated within their declared length
+and the point limit, and a would-be text file with a NUL in its first block is refused there.
+Every problem with a file raises
 :class:`~clusterms.errors.InputFileError` naming the file (and the line or scan where it
 applies); repairs (dropped rows, merged duplicates) are reported as
 :class:`~clusterms.errors.ClustermsWarning`. Files are opened read-only.
@@ -121,7 +125,9 @@ def read_spectrum(
     Raises
     ------
     InputFileError
-        Missing, unreadable, empty, damaged or unknown file; no scan as requested.
+        Missing, unreadable, empty, damaged or unknown file; no scan as requested; more
+        points or content than :mod:`clusterms.limits` allows (``CLUSTERMS_MAX_POINTS``,
+        :func:`clusterms.limits.using`; docs/limits.md); an XML file with an internal DTD.
     OptionError
         An option value that is invalid or conflicts with another.
 
@@ -224,13 +230,14 @@ class _Source:
                 gzipped = head.startswith(_GZIP_MAGIC)
                 if stat.S_ISREG(mode):
                     size = os.fstat(fh.fileno()).st_size
-                else:
-                    if not gzipped:
-                        _refuse_binary_text(head, p.name)
+                elif head:
                     # A pipe or device is read now (it cannot be opened twice), with a ceiling:
                     # /dev/zero or an endless pipe ends here, not in a MemoryError.
+                    text = not gzipped and _sniff(head, p.name, False) == "text"
+                    if text:
+                        _refuse_binary_text(head, p.name)
                     content = _read_bounded([head], fh, p.name, limits, "(a pipe or device) gives",
-                                            count_lines=not gzipped)
+                                            count_lines=text)
         if not head:
             raise InputFileError(f"{p} is empty (0 bytes)")
         source = cls(p, "text", gzipped, head, limits, size, content)
@@ -254,13 +261,16 @@ class _Source:
         """A fresh read-only binary stream of the (decompressed) content.
 
         Decompressed content is bounded: reading past :attr:`Limits.max_input_bytes` raises
-        :class:`InputFileError` (a gzip bomb is never inflated whole).
+        :class:`InputFileError` (a gzip bomb is never inflated whole); in mzML/mzXML, so is a
+        run of text longer than an array of :attr:`Limits.max_points` values can be.
         """
         raw = self._raw()
-        if self.gzipped:
-            inner = gzip.GzipFile(fileobj=raw, mode="rb")
-            return cast(IO[bytes], _BoundedReader(inner, raw, self.name, self.limits))
-        return raw
+        xml = self.kind != "text"
+        if not self.gzipped and not xml:
+            return raw
+        inner: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if self.gzipped else raw
+        return cast(IO[bytes], _BoundedReader(inner, raw, self.name, self.limits, ceiling=self.gzipped,
+                                              xml=xml))
 
     def read_all(self) -> bytes:
         """The whole (decompressed) content, within :attr:`Limits.max_input_bytes`."""
@@ -277,11 +287,14 @@ class _Source:
                 raise InputFileError(
                     f"{self.name} is {_size(self.size)}, more than the {_size(ceiling)} a text spectrum may "
                     f"have ({BYTES_PER_POINT} bytes per point); {self.limits.raise_points_hint()}")
+            known = ceiling if self.size is None else min(self.size, ceiling)
             with _OSErrors(self.path), open(self.path, "rb") as fh:
-                data = fh.read(ceiling + 1)  # a file that grows meanwhile stays bounded
-            if len(data) > ceiling:
-                raise _over_bytes(self.name, "holds", self.limits)
-        _check_lines(data, self.name, self.limits)
+                # One read of the size on disk (read(n) reserves n bytes at once: never the
+                # ceiling itself); a file that grew meanwhile is read on within the ceiling.
+                data = fh.read(known + 1)
+                if len(data) > known:
+                    data = _read_bounded([data], fh, self.name, self.limits, "holds", count_lines=True)
+        _check_text_shape(data, self.name, self.limits)
         return data
 
 
@@ -295,9 +308,10 @@ class _Readable(Protocol):
 
     def close(self) -> None: ...
 
-# A text row is one line; blank lines between rows (some exports) at most double the count.
-_LINES_PER_POINT = 2
-_HEADER_LINES = 100_000
+_HEADER_LINES = 100_000  # lines allowed beyond one per point (header, blank lines)
+_HEADER_BYTES = 1 << 20  # bytes allowed beyond _LINE_BYTES per line
+_LINE_BYTES = 1024
+_BASE64_PER_VALUE = 12  # base64 of one 8-byte value is 10.7 bytes, with line breaks less than 12
 
 
 def _size(n: int) -> str:
@@ -315,32 +329,54 @@ def _over_bytes(name: str, what: str, limits: Limits) -> InputFileError:
 
 def _read_bounded(parts: list[bytes], fh: _Readable, name: str, limits: Limits, what: str, *,
                   count_lines: bool) -> bytes:
-    """``parts`` and the rest of ``fh``, refused past the byte ceiling (or the line count)."""
+    """``parts`` and the rest of ``fh``, refused past the byte ceiling (and, for text, as soon
+    as it has more lines than points allowed or lines no spectrum has)."""
     ceiling = limits.max_input_bytes
-    most_lines = _LINES_PER_POINT * limits.max_points + _HEADER_LINES
-    total = sum(len(b) for b in parts)
-    lines = sum(b.count(b"\n") for b in parts)
+    shape = _TextShape(name, limits)
+    total = 0
+    for part in parts:
+        total += len(part)
+        if count_lines:
+            shape.feed(part)
     while total <= ceiling:
         chunk = fh.read(min(_CHUNK, ceiling + 1 - total))
         if not chunk:
             return b"".join(parts)
         parts.append(chunk)
         total += len(chunk)
-        lines += chunk.count(b"\n")
-        if count_lines and lines > most_lines:
-            raise _over_lines(name, limits)
+        if count_lines:
+            shape.feed(chunk)
     raise _over_bytes(name, what, limits)
 
 
-def _over_lines(name: str, limits: Limits) -> InputFileError:
-    return InputFileError(
-        f"{name} has more than {_LINES_PER_POINT * limits.max_points + _HEADER_LINES:,} lines, more "
-        f"than a text spectrum of at most {limits.max_points:,} points may have; {limits.raise_points_hint()}")
+class _TextShape:
+    """Lines and bytes of text seen so far; refuses what cannot be a text spectrum of at most
+    :attr:`Limits.max_points` rows: more lines than that (plus a header), or lines averaging
+    over :data:`_LINE_BYTES` (a spectrum's rows are short; a bomb of blanks has no line ends)."""
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name = name
+        self.limits = limits
+        self.bytes = self.lf = self.cr = 0
+
+    def feed(self, data: bytes) -> None:
+        self.bytes += len(data)
+        self.lf += data.count(b"\n")
+        self.cr += data.count(b"\r")  # old Mac exports end lines with CR alone
+        lines = max(self.lf, self.cr)
+        most = self.limits.max_points + _HEADER_LINES
+        if lines > most:
+            raise InputFileError(
+                f"{self.name} has more than {most:,} lines, more than a text spectrum of at most "
+                f"{self.limits.max_points:,} points may have; {self.limits.raise_points_hint()}")
+        if self.bytes > _HEADER_BYTES + _LINE_BYTES * lines:
+            raise InputFileError(
+                f"{self.name} is not a text spectrum: {_size(self.bytes)} hold only {lines:,} line ends "
+                f"(rows of m/z and intensity are lines of a few dozen bytes); is it a spectrum export?")
 
 
-def _check_lines(data: bytes, name: str, limits: Limits) -> None:
-    if data.count(b"\n") > _LINES_PER_POINT * limits.max_points + _HEADER_LINES:
-        raise _over_lines(name, limits)
+def _check_text_shape(data: bytes, name: str, limits: Limits) -> None:
+    _TextShape(name, limits).feed(data)
 
 
 def _refuse_binary_text(head: bytes, name: str) -> None:
@@ -351,14 +387,23 @@ def _refuse_binary_text(head: bytes, name: str) -> None:
 
 
 class _BoundedReader(io.RawIOBase):
-    """A read-only stream over decompressed data that refuses to go past the byte ceiling."""
+    """A read-only stream that refuses content past the limits as it is read.
 
-    def __init__(self, inner: _Readable, raw: _Readable, name: str, limits: Limits) -> None:
+    ``ceiling``: most bytes (of decompressed content; ``None`` for a plain file on disk).
+    ``xml``: also refuse a run of text without markup longer than any array of
+    :attr:`Limits.max_points` values can be in base64 (lxml would hold it whole).
+    """
+
+    def __init__(self, inner: _Readable, raw: _Readable, name: str, limits: Limits, *,
+                 ceiling: bool, xml: bool) -> None:
         super().__init__()
         self._inner = inner
         self._raw = raw
         self._name = name
         self._limits = limits
+        self._ceiling = limits.max_input_bytes if ceiling else None
+        self._max_run = _BASE64_PER_VALUE * limits.max_points + _HEADER_BYTES if xml else None
+        self._run = 0  # bytes since the last '<'
         self._position = 0
 
     def readable(self) -> bool:
@@ -373,30 +418,51 @@ class _BoundedReader(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         target = offset if whence == io.SEEK_SET else self._position + offset if whence == io.SEEK_CUR else None
         if target is None:
-            raise OSError("seek from the end of gzip-compressed data is not supported")
-        if target > self._limits.max_input_bytes:
+            raise OSError("seek from the end of the content is not supported")
+        if self._ceiling is not None and target > self._ceiling:
             raise _over_bytes(self._name, "decompresses to", self._limits)
         self._position = self._inner.seek(target)
+        self._run = 0
         return self._position
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._inner.read(min(len(view), max(0, self._limits.max_input_bytes - self._position) + 1))
-        self._position += len(data)
-        if self._position > self._limits.max_input_bytes:
-            raise _over_bytes(self._name, "decompresses to", self._limits)
+        data = self.read(len(view))
         view[:len(data)] = data
         return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return _read_bounded([], self, self._name, self._limits, "decompresses to", count_lines=False)
-        # Never inflate much past the ceiling, whatever the caller asks for.
-        data = self._inner.read(min(size, max(0, self._limits.max_input_bytes - self._position) + 1))
+        # Short reads of at most one chunk (callers read on until b""): a run of text inside
+        # one chunk is then shorter than the run limit, and nothing is inflated far past the
+        # ceiling, whatever the caller asks for.
+        data = self._inner.read(min(size, _CHUNK))
         self._position += len(data)
-        if self._position > self._limits.max_input_bytes:
+        if self._ceiling is not None and self._position > self._ceiling:
             raise _over_bytes(self._name, "decompresses to", self._limits)
+        if self._max_run is not None and data:
+            self._track_run(data)
         return data
+
+    def _track_run(self, data: bytes) -> None:
+        first = data.find(b"<")
+        if first < 0:
+            self._run += len(data)
+        else:
+            longest = self._run + first
+            self._run = len(data) - 1 - data.rfind(b"<")
+            self._run = max(self._run, 0)
+            if self._max_run is not None and longest > self._max_run:
+                self._over_run()
+        if self._max_run is not None and self._run > self._max_run:
+            self._over_run()
+
+    def _over_run(self) -> None:
+        raise InputFileError(
+            f"{self._name} holds a run of more than {_size(self._max_run or 0)} of text without markup, "
+            f"longer than an array of {self._limits.max_points:,} points (the limit) can be (a bomb or "
+            f"damaged file); {self._limits.raise_points_hint()}")
 
     def close(self) -> None:
         try:

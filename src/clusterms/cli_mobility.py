@@ -102,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
                  f"T = {args.temperature:g} K, and one drift bin")
     else:
         floor = f"FWHM >= max(t / {args.max_resolving_power:g}, one drift bin)"
-    warnings = [f"{d.species} is not detected (S/N {d.snr:.1f} < {args.min_snr:g}): no conformer fitted"
-                for d in fit.distributions if not d.detected]
+    warnings = _species_warnings(run_, ions, fit.distributions, min_snr=args.min_snr)
     arrival = csv_text(ARRIVAL_COLUMNS, [[d.species, f"{t:.6g}", f"{y:.6g}"] for d in fit.distributions
                                          for t, y in zip(d.drift, d.intensity, strict=True)])
     conformers = csv_text(CONFORMER_COLUMNS, [[c.species, c.n_conformers, _join(c.centres), _join(c.widths)]
@@ -161,6 +160,29 @@ def run(args: argparse.Namespace) -> int:
                              f"{_join(c.widths, '.3f')}\n")
         sys.stdout.write(f"{len(run_)} drift bins, {len(confs)} species -> {out}/\n")
     return 0
+
+
+def _species_warnings(run: Any, ions: list[Any], dists: Any, *, min_snr: float) -> list[str]:
+    """Why a species has no conformer: outside the file's m/z range, the wrong polarity, or below
+    the S/N threshold."""
+    scans = [s for b in run.scans for s in b if len(s)]
+    lo = min(float(s.mz[0]) for s in scans) if scans else float("nan")
+    hi = max(float(s.mz[-1]) for s in scans) if scans else float("nan")
+    out = []
+    for ion, d in zip(ions, dists, strict=True):
+        sign = "negative" if ion.charge < 0 else "positive"
+        if run.polarity is not None and run.polarity != sign:
+            out.append(f"{d.species} is {'an anion' if ion.charge < 0 else 'a cation'} but the run is {run.polarity} "
+                       "mode")
+        if d.detected:
+            continue
+        mz = ion.most_abundant_mz
+        if not lo <= mz <= hi:
+            out.append(f"{d.species} (m/z {mz:.1f}) lies outside the run's m/z range {lo:.1f}-{hi:.1f}: "
+                       "no conformer fitted")
+        else:
+            out.append(f"{d.species} is not detected (S/N {d.snr:.1f} < {min_snr:g}): no conformer fitted")
+    return out
 
 
 def _atd_figure(dists: Any, confs: Any) -> dict[str, bytes]:

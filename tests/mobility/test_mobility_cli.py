@@ -168,3 +168,14 @@ def test_inverse_mobility_file_is_refused(tmp_path) -> None:
     line = failed(["mobility", str(REAL / "bruker_Hela_PASEF_combineIMS.mzML"), "--species", MONOMER,
                    "--out", str(tmp_path / "o")])
     assert "1/K0" in line
+
+
+def test_species_outside_the_range_or_of_the_wrong_polarity(ims, tmp_path) -> None:
+    code, _out, err = run(["mobility", str(ims), "--species", AG25, "--species", "[Ag(DMBT)2]-",
+                           "--species", "[Au25(PET)18]+", "--out", str(tmp_path / "w"), "--quiet"])
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert any("[Ag(DMBT)2]-" in line and "outside the run's m/z range 1595.0-52" in line for line in lines)
+    assert any("[Au25(PET)18]+ is a cation but the run is negative mode" in line for line in lines)
+    _head, confs = rows(tmp_path / "w" / "conformers.csv")
+    assert [r["n_conformers"] for r in confs] == ["1", "0", "0"]

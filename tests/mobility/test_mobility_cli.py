@@ -117,6 +117,7 @@ def test_force_semantics(ims, tmp_path) -> None:
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--species", "[Ag29(BDT"], "error: "),
     (["--species", MONOMER, "--species", "[Ag29(BDT)12]3-"], "twice"),
+    (["--species", AG25, "--species", "[Ag25(PET)18]-"], "one isotope envelope cannot be split"),
     (["--species", "[Ag25(DMBT)18]"], "neutral"),
     (["--species", MONOMER, "--max-conformers", "0"], "--max-conformers"),
     (["--species", MONOMER, "--max-resolving-power", "1"], "--max-resolving-power"),

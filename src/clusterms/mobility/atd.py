@@ -109,6 +109,12 @@ def arrival_distributions(run: MobilityRun, ions: Sequence[Ion], /, *, resolutio
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise OptionError(f"species {dup[0]} is given twice")
+    seen: dict[tuple[str, int], str] = {}
+    for ion in ions:
+        twin = seen.setdefault((ion.formula, ion.charge), ion.notation)
+        if twin != ion.notation:
+            raise OptionError(f"species {twin} and {ion.notation} are both {ion.formula} {ion.charge:+d}: one isotope "
+                              "envelope cannot be split between them")
     if resolution is not None and not (resolution > 0 and math.isfinite(resolution)):
         raise OptionError(f"resolution must be a positive number, got {resolution}")
     if not (min_snr > 0 and math.isfinite(min_snr)):

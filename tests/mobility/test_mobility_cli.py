@@ -156,6 +156,13 @@ def test_bad_files(tmp_path, content, needle) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_binary_file(tmp_path) -> None:
+    path = tmp_path / "raw.dat"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert "neither mzML nor UTF-8 text" in failed(["mobility", str(path), "--species", MONOMER, "--out",
+                                                     str(tmp_path / "o")])
+
+
 def test_mzml_without_mobility(tmp_path) -> None:
     spec = tmp_path / "plain.mzML"
     assert run(["simulate", f"{MONOMER}=1", "--resolution", "20000", "--mz-range", "1595", "1612",

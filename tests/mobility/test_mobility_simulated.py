@@ -200,3 +200,14 @@ def test_centroided_run(tmp_path) -> None:
         assert got[species].n_conformers == len(confs)
         np.testing.assert_allclose(got[species].centres, sorted(c.centre for c in confs), atol=0.1)
     assert got[ABSENT].n_conformers == 0
+
+
+def test_gzipped_mzml_reads_the_same(files, tmp_path) -> None:
+    import gzip
+
+    packed = tmp_path / "run.mzML.gz"
+    packed.write_bytes(gzip.compress(files[0].read_bytes()))
+    a, b = read_mobility(packed), read_mobility(files[0])
+    np.testing.assert_array_equal(a.drift, b.drift)
+    for x, y in zip(a.spectra, b.spectra, strict=True):
+        np.testing.assert_array_equal(x.intensity, y.intensity)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         "residual_fraction": fit.residual_fraction,
         "results": [{"species": c.species, "snr": d.snr, "detected": d.detected, "centres_ms": list(c.centres),
                      "fwhm_ms": list(c.widths), "areas": list(c.areas), "offset": c.offset,
-                     "bic": [b if b == b and abs(b) != float("inf") else None for b in c.bic], "note": c.note}
+                     "bic": list(c.bic), "note": c.note}
                     for c, d in zip(confs, fit.distributions, strict=True)],
         "warnings": warnings,
     }
@@ -147,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
         (tmp / "arrival.csv").write_text(arrival, encoding="utf-8")
         (tmp / "conformers.csv").write_text(conformers, encoding="utf-8")
-        (tmp / "params.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
+        (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, allow_nan=False) + "\n",
+                                         encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         (tmp / "arrival.png").write_bytes(figs["png"])
     for line in warnings:
@@ -160,6 +162,17 @@ def run(args: argparse.Namespace) -> int:
                              f"{_join(c.widths, '.3f')}\n")
         sys.stdout.write(f"{len(run_)} drift bins, {len(confs)} species -> {out}/\n")
     return 0
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as None (noise-free data give an infinite S/N): strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _species_warnings(run: Any, ions: list[Any], dists: Any, *, min_snr: float) -> list[str]:

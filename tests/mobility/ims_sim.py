@@ -50,8 +50,9 @@ def mz_grid() -> np.ndarray:
 
 
 def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, seed: int = 7,
-             background: float = 0.3) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(drift ms, m/z, counts) per drift bin; points with zero counts omitted."""
+             background: float = 0.3, exact: bool = False) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(drift ms, m/z, counts) per drift bin; points with zero counts omitted. ``exact``: the
+    expected counts themselves, no Poisson noise."""
     rng = np.random.default_rng(seed)
     x = mz_grid()
     dx = np.gradient(x)
@@ -66,7 +67,7 @@ def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, s
                 sigma = c.fwhm / 2.354820045
                 frac += c.share * step * np.exp(-0.5 * ((t - c.centre) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
             mean += total * frac * shapes[s]
-        counts = rng.poisson(mean).astype(np.float64)
+        counts = mean if exact else rng.poisson(mean).astype(np.float64)
         keep = counts > 0
         bins.append((float(t), x[keep], counts[keep]))
     return bins

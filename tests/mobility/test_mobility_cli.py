@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -187,3 +188,25 @@ def test_species_outside_the_range_or_of_the_wrong_polarity(ims, tmp_path) -> No
     assert any("[Au25(PET)18]+ is a cation but the run is negative mode" in line for line in lines)
     _head, confs = rows(tmp_path / "w" / "conformers.csv")
     assert [r["n_conformers"] for r in confs] == ["1", "0", "0"]
+
+
+def test_noise_free_run(tmp_path) -> None:
+    """Expected counts without noise: one conformer where it was put, params.json strict JSON."""
+    from ims_sim import TRUTH
+
+    path = write_mzml(tmp_path / "clean.mzML", simulate({AG25: TRUTH[AG25]}, background=0.0, exact=True))
+    code, _out, err = run(["mobility", str(path), "--species", AG25, "--out", str(tmp_path / "c"), "--quiet"])
+    assert code == 0, err
+    text = (tmp_path / "c" / "params.json").read_text(encoding="utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    _head, confs = rows(tmp_path / "c" / "conformers.csv")
+    assert confs[0]["n_conformers"] == "1" and abs(float(confs[0]["centres"]) - 7.6) < 0.01
+
+
+def test_params_never_hold_infinity() -> None:
+    """A failed K-fit has BIC inf and exact data an infinite S/N: both are null in params.json."""
+    from clusterms.cli_mobility import _finite
+
+    data = {"snr": math.inf, "bic": [1.0, math.inf, -math.inf, math.nan], "nested": ({"x": 2.5},), "n": 3}
+    assert _finite(data) == {"snr": None, "bic": [1.0, None, None, None], "nested": [{"x": 2.5}], "n": 3}
+    json.dumps(_finite(data), allow_nan=False)

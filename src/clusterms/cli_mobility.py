@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
                  f"T = {args.temperature:g} K, and one drift bin")
     else:
         floor = f"FWHM >= max(t / {args.max_resolving_power:g}, one drift bin)"
-    warnings = [f"{d.species} is not detected (S/N {d.snr:.1f} < {args.min_snr:g}): no conformer fitted"
-                for d in fit.distributions if not d.detected]
+    warnings = _species_warnings(run_, ions, fit.distributions, min_snr=args.min_snr)
     arrival = csv_text(ARRIVAL_COLUMNS, [[d.species, f"{t:.6g}", f"{y:.6g}"] for d in fit.distributions
                                          for t, y in zip(d.drift, d.intensity, strict=True)])
     conformers = csv_text(CONFORMER_COLUMNS, [[c.species, c.n_conformers, _join(c.centres), _join(c.widths)]
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         "residual_fraction": fit.residual_fraction,
         "results": [{"species": c.species, "snr": d.snr, "detected": d.detected, "centres_ms": list(c.centres),
                      "fwhm_ms": list(c.widths), "areas": list(c.areas), "offset": c.offset,
-                     "bic": [b if b == b and abs(b) != float("inf") else None for b in c.bic], "note": c.note}
+                     "bic": list(c.bic), "note": c.note}
                     for c, d in zip(confs, fit.distributions, strict=True)],
         "warnings": warnings,
     }
@@ -148,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
         (tmp / "arrival.csv").write_text(arrival, encoding="utf-8")
         (tmp / "conformers.csv").write_text(conformers, encoding="utf-8")
-        (tmp / "params.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
+        (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, allow_nan=False) + "\n",
+                                         encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         (tmp / "arrival.png").write_bytes(figs["png"])
     for line in warnings:
@@ -161,6 +162,40 @@ def run(args: argparse.Namespace) -> int:
                              f"{_join(c.widths, '.3f')}\n")
         sys.stdout.write(f"{len(run_)} drift bins, {len(confs)} species -> {out}/\n")
     return 0
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as None (noise-free data give an infinite S/N): strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _species_warnings(run: Any, ions: list[Any], dists: Any, *, min_snr: float) -> list[str]:
+    """Why a species has no conformer: outside the file's m/z range, the wrong polarity, or below
+    the S/N threshold."""
+    scans = [s for b in run.scans for s in b if len(s)]
+    lo = min(float(s.mz[0]) for s in scans) if scans else float("nan")
+    hi = max(float(s.mz[-1]) for s in scans) if scans else float("nan")
+    out = []
+    for ion, d in zip(ions, dists, strict=True):
+        sign = "negative" if ion.charge < 0 else "positive"
+        if run.polarity is not None and run.polarity != sign:
+            out.append(f"{d.species} is {'an anion' if ion.charge < 0 else 'a cation'} but the run is {run.polarity} "
+                       "mode")
+        if d.detected:
+            continue
+        mz = ion.most_abundant_mz
+        if not lo <= mz <= hi:
+            out.append(f"{d.species} (m/z {mz:.1f}) lies outside the run's m/z range {lo:.1f}-{hi:.1f}: "
+                       "no conformer fitted")
+        else:
+            out.append(f"{d.species} is not detected (S/N {d.snr:.1f} < {min_snr:g}): no conformer fitted")
+    return out
 
 
 def _atd_figure(dists: Any, confs: Any) -> dict[str, bytes]:

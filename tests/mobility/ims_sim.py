@@ -50,8 +50,9 @@ def mz_grid() -> np.ndarray:
 
 
 def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, seed: int = 7,
-             background: float = 0.3) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(drift ms, m/z, counts) per drift bin; points with zero counts omitted."""
+             background: float = 0.3, exact: bool = False) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(drift ms, m/z, counts) per drift bin; points with zero counts omitted. ``exact``: the
+    expected counts themselves, no Poisson noise."""
     rng = np.random.default_rng(seed)
     x = mz_grid()
     dx = np.gradient(x)
@@ -66,13 +67,46 @@ def simulate(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, s
                 sigma = c.fwhm / 2.354820045
                 frac += c.share * step * np.exp(-0.5 * ((t - c.centre) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
             mean += total * frac * shapes[s]
-        counts = rng.poisson(mean).astype(np.float64)
+        counts = mean if exact else rng.poisson(mean).astype(np.float64)
         keep = counts > 0
         bins.append((float(t), x[keep], counts[keep]))
     return bins
 
 
-def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> Path:
+def simulate_centroids(truth: dict[str, tuple[float, tuple[Conformer, ...]]] = TRUTH, *, seed: int = 5
+                       ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """As :func:`simulate` but centroided: one stick per aggregated isotope peak (isotopologues
+    within 0.02 Da merged), Poisson counts, zero sticks omitted."""
+    from render_independent import sticks
+
+    rng = np.random.default_rng(seed)
+    peaks = {}
+    for s in truth:
+        m, p = sticks(*FORMULAS[s])
+        order = np.argsort(m)
+        m, p = m[order], p[order]
+        groups = np.split(np.arange(m.size), np.flatnonzero(np.diff(m) > 0.02) + 1)
+        peaks[s] = (np.array([np.sum(m[g] * p[g]) / p[g].sum() for g in groups]),
+                    np.array([p[g].sum() for g in groups]))
+    step = float(DRIFT[1] - DRIFT[0])
+    bins = []
+    for t in DRIFT:
+        mz, counts = [], []
+        for s, (total, confs) in truth.items():
+            frac = 0.0
+            for c in confs:
+                sigma = c.fwhm / 2.354820045
+                frac += c.share * step * np.exp(-0.5 * ((t - c.centre) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+            mz.append(peaks[s][0])
+            counts.append(rng.poisson(total * frac * peaks[s][1]).astype(np.float64))
+        x, y = np.concatenate(mz), np.concatenate(counts)
+        order = np.argsort(x)
+        x, y = x[order], y[order]
+        bins.append((float(t), x[y > 0], y[y > 0]))
+    return bins
+
+
+def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], *, centroided: bool = False) -> Path:
     """One MS1 scan per drift bin with an 'ion mobility drift time' term (psims)."""
     import gc
     import warnings
@@ -82,12 +116,12 @@ def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]]) -> 
     with warnings.catch_warnings():
         # psims leaves its vocabulary files open; they are closed (and would warn) at collection.
         warnings.simplefilter("ignore", ResourceWarning)
-        _write(path, bins, MzMLWriter)
+        _write(path, bins, MzMLWriter, centroided)
         gc.collect()
     return path
 
 
-def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer: type) -> None:
+def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer: type, centroided: bool) -> None:
     with open(path, "wb") as fh, writer(fh, close=False) as w:
         w.controlled_vocabularies()
         w.file_description(["MS1 spectrum", "profile spectrum"])
@@ -97,7 +131,7 @@ def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer:
                                                    "params": ["conversion to mzML"]}], id="DP1")])
         with w.run(id="ims", instrument_configuration="IC1"), w.spectrum_list(count=len(bins)):
             for k, (t, mz, y) in enumerate(bins):
-                w.write_spectrum(mz, y, id=f"scan={k + 1}", polarity="negative scan", centroided=False,
+                w.write_spectrum(mz, y, id=f"scan={k + 1}", polarity="negative scan", centroided=centroided,
                                  scan_start_time=0.5,
                                  params=[{"ms level": 1}, "MS1 spectrum"],
                                  scan_params=[{"name": "ion mobility drift time", "value": t,

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,7 @@ def test_force_semantics(ims, tmp_path) -> None:
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--species", "[Ag29(BDT"], "error: "),
     (["--species", MONOMER, "--species", "[Ag29(BDT)12]3-"], "twice"),
+    (["--species", AG25, "--species", "[Ag25(PET)18]-"], "one isotope envelope cannot be split"),
     (["--species", "[Ag25(DMBT)18]"], "neutral"),
     (["--species", MONOMER, "--max-conformers", "0"], "--max-conformers"),
     (["--species", MONOMER, "--max-resolving-power", "1"], "--max-resolving-power"),
@@ -155,6 +157,13 @@ def test_bad_files(tmp_path, content, needle) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_binary_file(tmp_path) -> None:
+    path = tmp_path / "raw.dat"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert "neither mzML nor UTF-8 text" in failed(["mobility", str(path), "--species", MONOMER, "--out",
+                                                     str(tmp_path / "o")])
+
+
 def test_mzml_without_mobility(tmp_path) -> None:
     spec = tmp_path / "plain.mzML"
     assert run(["simulate", f"{MONOMER}=1", "--resolution", "20000", "--mz-range", "1595", "1612",
@@ -168,3 +177,36 @@ def test_inverse_mobility_file_is_refused(tmp_path) -> None:
     line = failed(["mobility", str(REAL / "bruker_Hela_PASEF_combineIMS.mzML"), "--species", MONOMER,
                    "--out", str(tmp_path / "o")])
     assert "1/K0" in line
+
+
+def test_species_outside_the_range_or_of_the_wrong_polarity(ims, tmp_path) -> None:
+    code, _out, err = run(["mobility", str(ims), "--species", AG25, "--species", "[Ag(DMBT)2]-",
+                           "--species", "[Au25(PET)18]+", "--out", str(tmp_path / "w"), "--quiet"])
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert any("[Ag(DMBT)2]-" in line and "outside the run's m/z range 1595.0-52" in line for line in lines)
+    assert any("[Au25(PET)18]+ is a cation but the run is negative mode" in line for line in lines)
+    _head, confs = rows(tmp_path / "w" / "conformers.csv")
+    assert [r["n_conformers"] for r in confs] == ["1", "0", "0"]
+
+
+def test_noise_free_run(tmp_path) -> None:
+    """Expected counts without noise: one conformer where it was put, params.json strict JSON."""
+    from ims_sim import TRUTH
+
+    path = write_mzml(tmp_path / "clean.mzML", simulate({AG25: TRUTH[AG25]}, background=0.0, exact=True))
+    code, _out, err = run(["mobility", str(path), "--species", AG25, "--out", str(tmp_path / "c"), "--quiet"])
+    assert code == 0, err
+    text = (tmp_path / "c" / "params.json").read_text(encoding="utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    _head, confs = rows(tmp_path / "c" / "conformers.csv")
+    assert confs[0]["n_conformers"] == "1" and abs(float(confs[0]["centres"]) - 7.6) < 0.01
+
+
+def test_params_never_hold_infinity() -> None:
+    """A failed K-fit has BIC inf and exact data an infinite S/N: both are null in params.json."""
+    from clusterms.cli_mobility import _finite
+
+    data = {"snr": math.inf, "bic": [1.0, math.inf, -math.inf, math.nan], "nested": ({"x": 2.5},), "n": 3}
+    assert _finite(data) == {"snr": None, "bic": [1.0, None, None, None], "nested": [{"x": 2.5}], "n": 3}
+    json.dumps(_finite(data), allow_nan=False)

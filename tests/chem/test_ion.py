@@ -74,8 +74,10 @@ def test_from_parts_equals_the_parsed_ion_and_checks_counts():
     assert ion == Ion.parse("[Ag29(BDT)12]3-")
     assert Ion.from_parts(metals=Composition({"Ag": 29}), ligands={bdt: 12}, extra=Composition({"H": 1}),
                           charge=-3) == Ion.parse("[Ag29H(BDT)12]3-")
-    # Zero counts are dropped, so equal ions compare equal.
-    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12, lib.ligand("DMBT"): 0}, charge=-3) == ion
+    # Zero counts are dropped, so equal ions compare equal; the charge defaults to 0.
+    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12, lib.ligand("DMBT"): 0},
+                          adducts={lib.adducts["Na"]: 0}, charge=-3) == ion
+    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12}) == Ion.parse("[Ag29(BDT)12]")
     for bad in ({"metals": {"Ag": -1}}, {"extra": {"H": -1}}, {"ligands": {bdt: -1}},
                 {"adducts": {lib.adducts["H"]: -1}}):
         with pytest.raises(OptionError, match=r"an ion cannot have a negative count of anything"):

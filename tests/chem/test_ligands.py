@@ -87,3 +87,17 @@ def test_unreadable_ligand_files_are_input_file_errors(tmp_path):
     latin.write_bytes('[ligands.X]\nname = "Ä"\n'.encode("latin-1"))
     with pytest.raises(InputFileError, match=r"latin.toml: not a valid TOML ligand file"):
         load_library(latin)
+
+
+def test_a_bad_entry_names_the_file(tmp_path):
+    import re
+
+    import pytest
+
+    from clusterms.chem.ligands import load_library
+    from clusterms.errors import InputFileError
+
+    path = tmp_path / "typo.toml"
+    path.write_text('[ligands.X]\nformula = "C6Qq"\ncharge = -1\nwithdraws = 1\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match="^" + re.escape(str(path)) + r": ligand 'X'"):
+        load_library(path)

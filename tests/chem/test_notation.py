@@ -223,13 +223,26 @@ def test_charge_forms(text, charge):
      ("[Ag29(BDT)123456]3-", 10, "count too large"),
      ("[Ag29(BDT]3-", 9, "expected ')', found ']'"),
      ("[Ag29(BDT)12]]3-", 13, "unbalanced ']'"),
-     ("[Ag29 (BDT)12]3-", 5, "unexpected space (write the species without spaces)")],
+     ("[Ag29 (BDT)12]3-", 5, "unexpected space (write the species without spaces)"),
+     ("[Ag29(BDT", 5, "unclosed '('"),
+     ("[Ag29(BDT)12", 0, "unclosed '['"),
+     ("Ag29(BDT)12]3-", 11, "unbalanced ']'"),
+     ("Ag29)", 4, "unbalanced ')'"),
+     ("[Ag29(XYZ)12]3-", 6, "unknown element or ligand starting 'XYZ)12'"),
+     ("[Ag0(BDT)12]3-", 3, "a count of 0 is not allowed"),
+     ("[Ag29(BDT)12]101-", 13, "|charge| 101 is over the limit of 100"),
+     ("[Ag10001]-", 0, "10,001 atoms of Ag is over the limit of 10,000"),
+     ("ag29", 0, "unexpected character 'a'"),
+     ("[]3-", 0, "empty brackets")],
 )
 def test_error_messages_and_positions(text, position, message):
     with pytest.raises(NotationError) as info:
         Ion.parse(text)
-    assert info.value.position == position
-    assert message in str(info.value)
+    assert (info.value.position, info.value.message) == (position, message)
+
+
+def test_largest_charge_is_accepted():
+    assert Ion.parse("[Ag29(BDT)12]100-").charge == -100
 
 
 def test_adduct_at_the_very_end_of_unbracketed_text():
@@ -264,3 +277,13 @@ def test_alias_of_an_alias_and_bad_aliases():
         Ion.parse("[Ag29(A)12]3-", aliases=["A=B=C"])
     with pytest.raises(ValueError, match=r"alias must look like NAME=LIGAND \(e.g. L=BDT\), got 'LBDT'"):
         Ion.parse("[Ag29(L)12]3-", aliases=["LBDT"])
+
+
+def test_bracket_groups_adducts_and_element_lookalikes():
+    assert Ion.parse("[[Ag(DMBT)2]2]2-") == Ion.parse("[(Ag(DMBT)2)2]2-")
+    assert Ion.parse("Xe2").formula == "Xe2"  # an element starting with X, unbracketed
+    # H followed by a lowercase letter is another element (Hg), not the H adduct.
+    hg = Ion.parse("[Ag29(BDT)12Hg]")
+    assert dict(hg.metals.items()) == {"Ag": 29, "Hg": 1} and hg.adducts == ()
+    assert Ion.parse("[Ag29(BDT)12HNaH]2-") == Ion.parse("[Ag29(BDT)12H2Na]2-")
+    assert Ion.parse("[Ag29(LX)12]3-", aliases=["LX=BDT"]) == Ion.parse("[Ag29(BDT)12]3-")

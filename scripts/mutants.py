@@ -31,7 +31,7 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "chem": (["src/clusterms/chem/*.py"], ["tests/chem"]),
     "io_atomic": (["src/clusterms/io_atomic.py"], ["tests/test_io_atomic.py", "tests/spectra/test_writers.py"]),
-    "outdir": (["src/clusterms/outdir.py"], ["tests/reliability/test_outdir_safety.py"]),
+    "outdir": (["src/clusterms/outdir.py"], ["tests/test_outdir.py"]),
     "writers": (["src/clusterms/spectra/writers.py"], ["tests/spectra/test_writers.py"]),
     "isotopes": (["src/clusterms/isotopes/*.py"], ["tests/isotopes"]),
     "readers": (["src/clusterms/spectra/read_text.py", "src/clusterms/spectra/read_mzml.py",

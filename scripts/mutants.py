@@ -88,7 +88,9 @@ def _setup_cfg(files: list[str], tests: list[str]) -> str:
     pytest_args = ["-p", "no:cacheprovider", "-p", "_mutants_plugin", "-x", "-q", "--hypothesis-seed=0"]
     for d in DESELECT:
         pytest_args += ["--deselect", d]
-    return ("[mutmut]\nsource_paths = src/clusterms\nalso_copy = _mutants_plugin.py\n" + block("only_mutate", files)
+    # A mutant that makes the parser loop is stopped at 5x (not mutmut's 15x) its tests' time.
+    return ("[mutmut]\nsource_paths = src/clusterms\nalso_copy = _mutants_plugin.py\n"
+            "timeout_multiplier = 5.0\ntimeout_constant = 2.0\n" + block("only_mutate", files)
             + block("pytest_add_cli_args_test_selection", tests) + block("pytest_add_cli_args", pytest_args))
 
 

@@ -31,7 +31,7 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "chem": (["src/clusterms/chem/*.py"], ["tests/chem"]),
     "io_atomic": (["src/clusterms/io_atomic.py"], ["tests/test_io_atomic.py", "tests/spectra/test_writers.py"]),
-    "outdir": (["src/clusterms/outdir.py"], ["tests/reliability/test_outdir_safety.py"]),
+    "outdir": (["src/clusterms/outdir.py"], ["tests/test_outdir.py"]),
     "writers": (["src/clusterms/spectra/writers.py"], ["tests/spectra/test_writers.py"]),
     "isotopes": (["src/clusterms/isotopes/*.py"], ["tests/isotopes"]),
     "readers": (["src/clusterms/spectra/read_text.py", "src/clusterms/spectra/read_mzml.py",
@@ -46,25 +46,30 @@ DESELECT = ["tests/spectra/test_numpy_kernels.py::test_processing_and_text_readi
 # A pytest plugin placed in each scratch copy. mutmut forks every mutant's test run from a
 # process that has already run the tests once, so memoised results (Ion.parse, the element
 # table, the ligand library, per-element envelopes) and the on-disk cache would hide mutated
-# code: every test starts with the in-memory caches emptied, and each process gets its own
-# empty cache directory.
+# code, and hide from mutmut which tests reach a function: every test starts with the in-memory
+# caches emptied and an empty cache directory of its own.
 PLUGIN = """
 import os, shutil, sys, tempfile
 
-def pytest_configure(config):
-    config._mutants_cache = tempfile.mkdtemp(prefix="clusterms-mutants-cache-")
-    os.environ["XDG_CACHE_HOME"] = config._mutants_cache
-
-def pytest_unconfigure(config):
-    shutil.rmtree(config._mutants_cache, ignore_errors=True)
+def _fresh_cache_dir():
+    old = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.basename(old).startswith("clusterms-mutants-cache-"):
+        shutil.rmtree(old, ignore_errors=True)
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="clusterms-mutants-cache-")
 
 def pytest_runtest_setup(item):
+    _fresh_cache_dir()
     for name, module in list(sys.modules.items()):
         if name == "clusterms" or name.startswith("clusterms."):
             for value in list(vars(module).values()):
                 clear = getattr(value, "cache_clear", None)
                 if callable(clear):
                     clear()
+
+def pytest_unconfigure(config):
+    old = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.basename(old).startswith("clusterms-mutants-cache-"):
+        shutil.rmtree(old, ignore_errors=True)
 """
 
 
@@ -83,7 +88,9 @@ def _setup_cfg(files: list[str], tests: list[str]) -> str:
     pytest_args = ["-p", "no:cacheprovider", "-p", "_mutants_plugin", "-x", "-q", "--hypothesis-seed=0"]
     for d in DESELECT:
         pytest_args += ["--deselect", d]
-    return ("[mutmut]\nsource_paths = src/clusterms\nalso_copy = _mutants_plugin.py\n" + block("only_mutate", files)
+    # A mutant that makes the parser loop is stopped at 5x (not mutmut's 15x) its tests' time.
+    return ("[mutmut]\nsource_paths = src/clusterms\nalso_copy = _mutants_plugin.py\n"
+            "timeout_multiplier = 5.0\ntimeout_constant = 2.0\n" + block("only_mutate", files)
             + block("pytest_add_cli_args_test_selection", tests) + block("pytest_add_cli_args", pytest_args))
 
 

@@ -44,3 +44,22 @@ def test_masses_agree_with_molmass(formula):
     # table differs slightly from IsoSpecPy's, hence the 1 ppm tolerance.
     assert comp.monoisotopic_mass == pytest.approx(f.monoisotopic_mass, rel=1e-6)
     assert comp.average_mass == pytest.approx(f.mass, rel=2e-5)
+
+
+def test_hill_order_does_not_depend_on_insertion_order():
+    assert Composition({"H": 4, "C": 1}).formula == "CH4"
+    assert Composition({"S": 1, "H": 9, "C": 8, "Ag": 1}).formula == "C8H9AgS"
+    assert Composition({"S": 1, "H": 2, "Ag": 2}).formula == "Ag2H2S"  # no carbon: alphabetical
+
+
+def test_item_access_and_arithmetic_with_absent_elements():
+    c = Composition({"Ag": 2, "S": 1})
+    assert c.get("Au") == 0 and c.get("Au", None) is None and c.get("Ag") == 2
+    with pytest.raises(KeyError, match="Au"):
+        c["Au"]
+    assert dict((c - Composition({"Au": 1})).items()) == {"Ag": 2, "Au": -1, "S": 1}
+    assert dict((Composition({"Au": 1}) - c).items()) == {"Ag": -2, "Au": 1, "S": -1}
+    assert dict((c * 3).items()) == {"Ag": 6, "S": 3}
+    for bad in (True, 1.5, "2"):
+        with pytest.raises((TypeError, CompositionError)):
+            c * bad

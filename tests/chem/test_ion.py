@@ -51,16 +51,31 @@ def test_unknown_mz_kind_names_the_choices():
 
 
 def test_fine_envelope_and_profile_options_reach_the_engine():
-    ion = Ion.parse("[Ag25(DMBT)18]-")
+    ion = Ion.parse("[Ag29(BDT)12]3-")
     coarse, fine = ion.envelope(), ion.envelope(fine=True, coverage=0.99)
-    assert fine.probability.sum() == pytest.approx(0.99, abs=0.01)
+    assert fine.probability.sum() == pytest.approx(0.99, abs=2e-3)
     assert fine.mz.size > coarse.mz.size
+    assert fine.mz.min() == pytest.approx(coarse.mz.min(), abs=0.01)  # the same charge (m/z ~1600)
     assert ion.envelope(coverage=0.9).mz.size < coarse.mz.size
+    # Enriched 109Ag moves both kinds of envelope up by (0.99 - 0.4816) x 2 Da per silver atom.
+    heavy = {"Ag": {107: 0.01, 109: 0.99}}
+    def mean(env):
+        return float(np.sum(env.mz * env.probability) / np.sum(env.probability))
+
+    for kw in ({}, {"fine": True, "coverage": 0.99}):
+        shift = mean(ion.envelope(abundances=heavy, **kw)) - mean(ion.envelope(**kw))
+        assert shift == pytest.approx(29 * (0.99 - 0.4816) * 1.998 / 3, rel=0.01)  # natural 109Ag: 48.16 %
     prof = ion.profile(resolution=20_000, points_per_fwhm=4.0)
     fwhm = ion.average_mz / 20_000
     assert np.median(np.diff(prof.mz)) == pytest.approx(fwhm / 4.0, rel=0.05)
-    dense = ion.profile(resolution=20_000, shape="lorentzian")
-    assert np.median(np.diff(dense.mz)) == pytest.approx(fwhm / 10.0, rel=0.05)
+    assert np.median(np.diff(ion.profile(resolution=20_000).mz)) == pytest.approx(fwhm / 10.0, rel=0.05)
+    lorentz = ion.profile(resolution=20_000, points_per_fwhm=4.0, shape="lorentzian")
+    assert not np.allclose(lorentz.intensity / lorentz.intensity.max(), prof.intensity / prof.intensity.max())
+    assert ion.profile(resolution=20_000, abundances=heavy).mz.mean() > prof.mz.mean() + 8
+    # At a resolving power that separates the fine structure, fine and aggregated profiles differ.
+    small = Ion.parse("[Ag(DMBT)2]-")
+    assert np.array_equal(small.profile(resolution=3e6).intensity, small.profile(resolution=3e6, fine=False).intensity)
+    assert small.profile(resolution=3e6, fine=True).intensity.size != small.profile(resolution=3e6).intensity.size
 
 
 def test_proton_mass_is_codata():
@@ -74,8 +89,10 @@ def test_from_parts_equals_the_parsed_ion_and_checks_counts():
     assert ion == Ion.parse("[Ag29(BDT)12]3-")
     assert Ion.from_parts(metals=Composition({"Ag": 29}), ligands={bdt: 12}, extra=Composition({"H": 1}),
                           charge=-3) == Ion.parse("[Ag29H(BDT)12]3-")
-    # Zero counts are dropped, so equal ions compare equal.
-    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12, lib.ligand("DMBT"): 0}, charge=-3) == ion
+    # Zero counts are dropped, so equal ions compare equal; the charge defaults to 0.
+    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12, lib.ligand("DMBT"): 0},
+                          adducts={lib.adducts["Na"]: 0}, charge=-3) == ion
+    assert Ion.from_parts(metals={"Ag": 29}, ligands={bdt: 12}) == Ion.parse("[Ag29(BDT)12]")
     for bad in ({"metals": {"Ag": -1}}, {"extra": {"H": -1}}, {"ligands": {bdt: -1}},
                 {"adducts": {lib.adducts["H"]: -1}}):
         with pytest.raises(OptionError, match=r"an ion cannot have a negative count of anything"):

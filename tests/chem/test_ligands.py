@@ -24,3 +24,81 @@ def test_default_library_from_the_cache_equals_the_toml(tmp_path, monkeypatch):
         assert ligands.default_library().ligands == direct.ligands
     finally:
         ligands.default_library.cache_clear()
+
+
+_USER_FILE = """
+[ligands.MPA]
+formula = "C3H5O2S"
+charge = -1
+withdraws = 1
+name = "3-mercaptopropionate"
+aliases = ["3MPA"]
+
+[ligands.BDT]
+formula = "C6H4S2"
+charge = -2
+withdraws = 2
+denticity = 2
+name = "my own BDT entry"
+
+[adducts.Li]
+formula = "Li"
+charge = 1
+"""
+
+
+def test_user_file_is_merged_over_the_default_library(tmp_path):
+    from clusterms import Ion
+    from clusterms.chem.ligands import default_library, load_library
+
+    path = tmp_path / "mine.toml"
+    path.write_text(_USER_FILE, encoding="utf-8")
+    lib = load_library(path)
+    base = default_library()
+    assert set(lib.ligands) == set(base.ligands) | {"MPA"}
+    assert lib.ligands["BDT"].name == "my own BDT entry"  # the user's entry wins
+    assert lib.ligands["MPA"].denticity == 1  # the default when not given
+    assert lib.ligand("3MPA") is lib.ligands["MPA"] and lib.ligand("SC2H4Ph") is lib.ligands["PET"]
+    assert set(lib.adducts) == set(base.adducts) | {"Li"}
+    ion = Ion.parse("[Au25(3MPA)18]-", library=lib)
+    assert ion.formula == "C54H90Au25O36S18"
+    # Over an explicit base: that base's entries (here an extra alias) are kept.
+    over = load_library(path, base=base.with_aliases({"Q": "DMBT"}))
+    assert over.ligand("Q") is over.ligands["DMBT"] and lib.ligand("Q") is None
+    again = load_library(path)
+    assert again == lib and hash(again) == hash(lib)
+    assert lib != base and (lib == "not a library") is False
+
+
+def test_unreadable_ligand_files_are_input_file_errors(tmp_path):
+    import pytest
+
+    from clusterms.chem.ligands import load_library
+    from clusterms.errors import InputFileError
+
+    with pytest.raises(InputFileError, match=r"is a directory, expected a ligand TOML file"):
+        load_library(tmp_path)
+    with pytest.raises(InputFileError, match=r"missing.toml: cannot read ligand file \(No such file or directory\)"):
+        load_library(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ligands.X\nformula=", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"bad.toml: not a valid TOML ligand file \("):
+        load_library(bad)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('[ligands.X]\nname = "Ä"\n'.encode("latin-1"))
+    with pytest.raises(InputFileError, match=r"latin.toml: not a valid TOML ligand file"):
+        load_library(latin)
+
+
+def test_a_bad_entry_names_the_file(tmp_path):
+    import re
+
+    import pytest
+
+    from clusterms.chem.ligands import load_library
+    from clusterms.errors import InputFileError
+
+    path = tmp_path / "typo.toml"
+    path.write_text('[ligands.X]\nformula = "C6Qq"\ncharge = -1\nwithdraws = 1\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match="^" + re.escape(str(path)) + r": ligand 'X'"):
+        load_library(path)

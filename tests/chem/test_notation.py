@@ -202,3 +202,88 @@ def test_plain_formula_groups_are_multiplied(text, plain, charge):
 def test_adduct_group_is_multiplied():
     assert Ion.parse("[Ag29(BDT)12(Na)2]-") == Ion.parse("[Ag29(BDT)12Na2]-")
     assert Ion.parse("[Ag29(BDT)12(Na)2]-").composition["Na"] == 2
+
+
+@pytest.mark.parametrize(
+    "text, charge",
+    [("[Au25(PET)18]+++", 3), ("[Au25(PET)18]++", 2), ("[Au25(PET)18]+", 1), ("[Au25(PET)18]^+2", 2),
+     ("[Au25(PET)18]+2", 2), ("[Au25(PET)18]2+", 2), ("[Au25(PET)18]^-", -1)],
+)
+def test_charge_forms(text, charge):
+    assert Ion.parse(text).charge == charge
+
+
+@pytest.mark.parametrize(
+    "text, position, message",
+    [("[Ag29(BDT)12]^3", 14, "bad charge (write it like 3-, -, 2+ or +)"),
+     ("[Ag29(BDT)12]^^3-", 14, "bad charge (write it like 3-, -, 2+ or +)"),
+     ("[Ag29(BDT)12]3", 13, "bad charge (write it like 3-, -, 2+ or +)"),
+     ("[Ag29(BDT)12]^0-", 14, "a charge of 0 must be written without a sign"),
+     ("[Ag29()12]3-", 5, "empty group"),
+     ("[Ag29(BDT)123456]3-", 10, "count too large"),
+     ("[Ag29(BDT]3-", 9, "expected ')', found ']'"),
+     ("[Ag29(BDT)12]]3-", 13, "unbalanced ']'"),
+     ("[Ag29 (BDT)12]3-", 5, "unexpected space (write the species without spaces)"),
+     ("[Ag29(BDT", 5, "unclosed '('"),
+     ("[Ag29(BDT)12", 0, "unclosed '['"),
+     ("Ag29(BDT)12]3-", 11, "unbalanced ']'"),
+     ("Ag29)", 4, "unbalanced ')'"),
+     ("[Ag29(XYZ)12]3-", 6, "unknown element or ligand starting 'XYZ)12'"),
+     ("[Ag0(BDT)12]3-", 3, "a count of 0 is not allowed"),
+     ("[Ag29(BDT)12]101-", 13, "|charge| 101 is over the limit of 100"),
+     ("[Ag10001]-", 0, "10,001 atoms of Ag is over the limit of 10,000"),
+     ("ag29", 0, "unexpected character 'a'"),
+     ("[]3-", 0, "empty brackets")],
+)
+def test_error_messages_and_positions(text, position, message):
+    with pytest.raises(NotationError) as info:
+        Ion.parse(text)
+    assert (info.value.position, info.value.message) == (position, message)
+
+
+def test_largest_charge_is_accepted():
+    assert Ion.parse("[Ag29(BDT)12]100-").charge == -100
+
+
+def test_adduct_at_the_very_end_of_unbracketed_text():
+    ion = Ion.parse("Ag29(BDT)12Na")
+    assert [(a.key, n) for a, n in ion.adducts] == [("Na", 1)]
+    assert ion.charge == 0
+
+
+def test_repeated_parts_add_up():
+    assert Ion.parse("[Ag(DMBT)(Ag(DMBT)2)2]-") == Ion.parse("[Ag3(DMBT)5]-")
+    assert Ion.parse("[Ag2S(AgS)2]").composition == Ion.parse("[Ag4S3]").composition
+
+
+def test_what_counts_as_after_the_ligands():
+    # After a ligand group, H is an adduct; after an adduct group or bare atoms it is an atom.
+    after_ligands = Ion.parse("[(Ag(DMBT)2)2H]-")
+    assert [(a.key, n) for a, n in after_ligands.adducts] == [("H", 1)]
+    after_adduct = Ion.parse("[Ag29(Na)H]")
+    assert [(a.key, n) for a, n in after_adduct.adducts] == [("Na", 1)]
+    assert dict(after_adduct.extra.items()) == {"H": 1}
+
+
+def test_alias_of_an_alias_and_bad_aliases():
+    assert Ion.parse("[Au25(Q)18]-", aliases={"Q": "SC2H4Ph"}) == Ion.parse("[Au25(PET)18]-")
+    with pytest.raises(ValueError, match=r"alias 'L1' must not be empty or contain \(\)\[\]\+-=\^, digits or spaces"):
+        Ion.parse("[Ag29(L1)12]3-", aliases=["L1=BDT"])
+    with pytest.raises(ValueError, match=r"alias '' must not be empty"):
+        Ion.parse("[Ag29(BDT)12]3-", aliases={"": "BDT"})
+    with pytest.raises(ValueError, match=r"alias Q=XYZ: unknown ligand 'XYZ'; known: BDT, Br, "):
+        Ion.parse("[Ag29(Q)12]3-", aliases=["Q=XYZ"])
+    with pytest.raises(ValueError, match=r"alias A=B=C: unknown ligand 'B=C'"):
+        Ion.parse("[Ag29(A)12]3-", aliases=["A=B=C"])
+    with pytest.raises(ValueError, match=r"alias must look like NAME=LIGAND \(e.g. L=BDT\), got 'LBDT'"):
+        Ion.parse("[Ag29(L)12]3-", aliases=["LBDT"])
+
+
+def test_bracket_groups_adducts_and_element_lookalikes():
+    assert Ion.parse("[[Ag(DMBT)2]2]2-") == Ion.parse("[(Ag(DMBT)2)2]2-")
+    assert Ion.parse("Xe2").formula == "Xe2"  # an element starting with X, unbracketed
+    # H followed by a lowercase letter is another element (Hg), not the H adduct.
+    hg = Ion.parse("[Ag29(BDT)12Hg]")
+    assert dict(hg.metals.items()) == {"Ag": 29, "Hg": 1} and hg.adducts == ()
+    assert Ion.parse("[Ag29(BDT)12HNaH]2-") == Ion.parse("[Ag29(BDT)12H2Na]2-")
+    assert Ion.parse("[Ag29(LX)12]3-", aliases=["LX=BDT"]) == Ion.parse("[Ag29(BDT)12]3-")

@@ -32,7 +32,7 @@ formula = "C3H5O2S"
 charge = -1
 withdraws = 1
 name = "3-mercaptopropionate"
-aliases = ["3MPA"]
+aliases = ["MPA3"]
 
 [ligands.BDT]
 formula = "C6H4S2"
@@ -58,9 +58,9 @@ def test_user_file_is_merged_over_the_default_library(tmp_path):
     assert set(lib.ligands) == set(base.ligands) | {"MPA"}
     assert lib.ligands["BDT"].name == "my own BDT entry"  # the user's entry wins
     assert lib.ligands["MPA"].denticity == 1  # the default when not given
-    assert lib.ligand("3MPA") is lib.ligands["MPA"] and lib.ligand("SC2H4Ph") is lib.ligands["PET"]
+    assert lib.ligand("MPA3") is lib.ligands["MPA"] and lib.ligand("SC2H4Ph") is lib.ligands["PET"]
     assert set(lib.adducts) == set(base.adducts) | {"Li"}
-    ion = Ion.parse("[Au25(3MPA)18]-", library=lib)
+    ion = Ion.parse("[Au25(MPA3)18]-", library=lib)
     assert ion.formula == "C54H90Au25O36S18"
     # Over an explicit base: that base's entries (here an extra alias) are kept.
     over = load_library(path, base=base.with_aliases({"Q": "DMBT"}))

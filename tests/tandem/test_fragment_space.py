@@ -152,3 +152,22 @@ def test_arrays_are_read_only():
         fs.charge[0] = 5
     with pytest.raises(ValueError):
         fs.element_counts[0, 0] = 5
+
+
+def test_electrons_of_ligands_with_their_own_charge(tmp_path):
+    # A deprotonated carboxylate ligand carries -1 itself: it is in the ion's charge but not
+    # in the metal core's, in the fragment space as in Ion.electrons.
+    from clusterms.chem.ligands import load_library
+
+    path = tmp_path / "mbad.toml"
+    path.write_text('[ligands.MBAd]\nformula = "C7H4O2S"\ncharge = -2\nwithdraws = 1\n', encoding="utf-8")
+    lib = load_library(path)
+    prec = Ion.parse("[Ag44(p-MBA)26(MBAd)4]8-", library=lib)
+    assert prec.electrons == 18
+    fs = fragment_space(prec, charges=(-1, -2, -3), max_sulfur=0, max_protons=0)
+    checked = 0
+    for i in range(0, len(fs), max(len(fs) // 400, 1)):
+        ion = fs.ion(i)
+        assert ion.electrons == fs.electrons[i], ion.notation
+        checked += any(lig.own_charge for lig, n in ion.ligands if n)
+    assert checked > 50

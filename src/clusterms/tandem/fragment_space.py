@@ -346,7 +346,9 @@ def fragment_space(
     left_s = (np.array(top[nm:], dtype=np.int32) - ligand_counts) @ lig_s
     v = np.array([valence(m) for m in metals], dtype=np.int32)
     w = np.array([lig.withdraws for lig in ligands], dtype=np.int32)
-    electrons = metal_counts @ v - ligand_counts @ w - WITHDRAWING_ATOMS["S"] * sulfur - (charge - protons)
+    own = np.array([lig.own_charge for lig in ligands], dtype=np.int32)  # as Ion.electrons: not the core's
+    electrons = (metal_counts @ v - ligand_counts @ w - WITHDRAWING_ATOMS["S"] * sulfur
+                 - (charge - protons - ligand_counts @ own))
     keep = ((metal_counts.sum(axis=1) >= max(min_metals, 1 if nm else 0))
             & (ligand_counts.sum(axis=1) + sulfur >= 1)
             & (sulfur <= np.maximum(left_s, precursor.extra.get("S", 0)))

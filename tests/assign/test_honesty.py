@@ -238,3 +238,43 @@ def test_a_vendor_centroid_list_is_detected_and_read_as_areas(tmp_path):
     params = json.loads((tmp_path / "o" / "params.json").read_text())
     assert params["input_mode"] == {"mode": "centroid", "source": "detected from the data",
                                     "centroid_intensity": "peak area"}
+
+
+# ----------------------------------------------------- three reactants, formula search
+PD3 = {"[Ag29(BDT)12]3-": 100.0, "[Ag25(DMBT)18]-": 40.0, "[PdAg24(DMBT)18]2-": 50.0,
+       "[PdAg52(BDT)12(DMBT)16]3-": 25.0, "[Ag53(BDT)12(DMBT)16]3-": 15.0, "[Ag(DMBT)2]-": 5.0}
+
+
+@pytest.mark.parametrize("resolution", [10_000, 20_000])
+def test_three_reactants_with_a_pd_doped_one(resolution):
+    # 106Pd + H is 6 mDa from 107Ag: the protonated Pd species and open-shell cores explain the
+    # Ag25 parent nearly as well; the priors keep the parent and its abundance.
+    spec = render(PD3, resolution=resolution, ppm=6.0, seed=7)
+    result = assign_spectrum(spec, _space("Ag@I", "Ag@II", "Pd@II"))
+    recall, false, err = _judge(result, PD3)
+    assert recall == 1.0 and len(false) <= 1 and err <= 0.15, (recall, false, err)
+    got = {a.species: a for a in result.assignments}
+    assert got["[Ag25(DMBT)18]-"].abundance == pytest.approx(40.0, rel=0.1)
+    assert any("PdAg24(DMBT)18H" in x for x in got["[Ag25(DMBT)18]-"].ambiguous_with)
+
+
+def test_formula_search_beside_the_reactants(tmp_path):
+    spec = render(AU, ppm=4.0, seed=8)
+    np.savetxt(tmp_path / "au.txt", np.column_stack([spec.mz, spec.intensity]), fmt="%.6f")
+    proc = subprocess.run([str(CLI), "assign", "au.txt", "--polarity", "negative", "--reactant", "Ag@I",
+                           "--reactant", "Au@II", "--search", "Ag20-30 Au0-1 (BDT)0-12 (DMBT)0-18", "--out", "o",
+                           "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    params = json.loads((tmp_path / "o" / "params.json").read_text())
+    assert params["n_candidates"] > 20_000
+    with (tmp_path / "o" / "assignments.csv").open() as fh:
+        import csv
+
+        rows = list(csv.DictReader(fh))
+    got = {r["species"]: float(r["abundance"]) for r in rows}
+    top = max(AU.values())
+    wanted = {Ion.parse(k).notation: 100 * v / top for k, v in AU.items()}
+    assert all(k in got for k, v in wanted.items() if v >= 5), got
+    false = [k for k, v in got.items() if k not in wanted and v >= 2]
+    assert len(false) <= 1, false
+    assert np.median([abs(got[k] - v) / v for k, v in wanted.items() if k in got]) <= 0.15

@@ -278,3 +278,16 @@ def test_formula_search_beside_the_reactants(tmp_path):
     false = [k for k, v in got.items() if k not in wanted and v >= 2]
     assert len(false) <= 1, false
     assert np.median([abs(got[k] - v) / v for k, v in wanted.items() if k in got]) <= 0.15
+
+
+def test_the_shipped_example_gives_its_composition():
+    # The priors must not trade a protonated even-electron dimer ([AuAg53(BDT)12(DMBT)18H]3-,
+    # 16 e, in the mixture) for its odd-electron bare look-alike (15 e, not in it).
+    from clusterms.demo import EXAMPLE_SPECIES, example_path
+    from clusterms.spectra.readers import read_spectrum
+
+    result = assign_spectrum(read_spectrum(example_path()), _space("Ag@I", "Au@II"))
+    got = {a.species: a.abundance for a in result.assignments}
+    truth = {Ion.parse(k).notation: v for k, v in EXAMPLE_SPECIES.items()}
+    assert set(got) == set(truth), got
+    assert all(got[k] == pytest.approx(v, rel=0.1) for k, v in truth.items()), got

@@ -659,11 +659,14 @@ def _prior_cost(cand: CandidateLike) -> int:
     """How improbable a candidate is a priori (lower is more probable; docs/assignment.md).
 
     In order of weight: a formula-search hit rather than a reactant or one of its direct
-    products; each adduct or extra proton; an open-shell (odd-electron) core.
+    products (100); an open-shell, odd-electron core (15); each adduct or extra proton (10).
+    So a protonated even-electron core ([AuAg53(BDT)12(DMBT)18H]3-, a 4- core + H+, 16 e) is
+    preferred to the same envelope read as an oxidised bare ion (3- core, 15 e), and a bare
+    closed-shell ion to its protonated look-alikes.
     """
     search = getattr(cand, "kind", "") == "search"
     adducts = sum(n for _, n in cand.ion.adducts)
-    return 100 * search + 10 * adducts + (cand.ion.electrons % 2)
+    return 100 * search + 15 * (cand.ion.electrons % 2) + 10 * adducts
 
 
 def _cosine(a: Column, b: Column) -> float:

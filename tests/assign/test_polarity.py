@@ -107,3 +107,12 @@ def test_space_of_one_polarity_and_neutral_charge_states():
     # a charged reactant keeps its sign's families; the other polarity keeps none of its parents
     ag = Ion.parse("Ag@I")
     assert not [c for c in build_space([ag], options=SpaceOptions(polarity=1)) if c.kind == "parent"]
+
+
+def test_adducts_may_be_written_with_their_sign(tmp_path):
+    plain = _cli("candidates", "--reactant", "[Au25(PET)18]", "--polarity", "positive", "--adducts", "Cs,H",
+                 cwd=tmp_path)
+    signed = _cli("candidates", "--reactant", "[Au25(PET)18]", "--polarity", "positive", "--adducts", "+Cs, +H",
+                  cwd=tmp_path)
+    assert plain.returncode == signed.returncode == 0 and plain.stdout == signed.stdout
+    assert "[Au25(PET)18Cs]+" in signed.stdout and "Na" not in signed.stdout

@@ -50,6 +50,7 @@ _PRIORITY = {k: i for i, k in enumerate(KINDS)}
 # the envelopes computed for the space instead of computing them again).
 ENVELOPE_COVERAGE = 0.999
 MAX_LOSS = 50  # most ligand units (--max-loss) a heterodimer may lose
+MAX_NEUTRAL_LOSS = 4  # most phosphines (neutral ligands) a parent is looked for without
 
 
 def fit_envelopes(ions: Sequence[Ion], /) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
@@ -369,6 +370,22 @@ class _Builder:
             for c, combo, obs in states:
                 label = "parent" + ("" if c == z else f" charge {_charge_text(c)}" if c else " neutral")
                 self.add(core.ion(obs, combo), label + _adduct_suffix(combo), "parent", r.notation)
+            self.neutral_ligand_losses(r, core, self.combos(min(1, self.options.max_protons), False), sign)
+
+    def neutral_ligand_losses(self, r: Ion, core: _Core, combos: list[dict[Adduct, int]], sign: int) -> None:
+        """A phosphine (any ligand that is neutral and withdraws nothing) is lost without
+        changing the charge or the electron count: [Au11(PPh3)8Cl2]+ -> [Au11(PPh3)7Cl2]+, up
+        to MAX_NEUTRAL_LOSS of them, at the parent's core charge, bare or with one H+."""
+        for lig, n in core.ligands.items():
+            if lig.withdraws or lig.own_charge:
+                continue
+            for k in range(1, min(n, MAX_NEUTRAL_LOSS) + 1):
+                lost = core.minus(Composition({}), {lig: k})
+                if lost is None or not (sum(lost.ligands.values()) or lost.extra):
+                    continue
+                for _c, combo, obs in self.states((core.charge,), combos, sign):
+                    self.add(lost.ion(obs, combo), f"parent - {_count_text(k, lig.key)}" + _adduct_suffix(combo),
+                             "parent", r.notation)
 
     def homodimers(self) -> None:
         for r in self.reactants:
@@ -424,11 +441,15 @@ class _Builder:
         combos = self.combos(min(1, self.options.max_protons), False)
         jmax = self.options.max_metal_exchange
         for origin, ca, cb in self.reactant_pairs():
+            # Two clusters of one size and ligand count (Au25(PET)18 + Ag25(PET)18) can trade
+            # every metal atom: the full alloy series, whatever max_metal_exchange says.
+            full = (sum(ca.metals.values()) == sum(cb.metals.values())
+                    and sum(ca.ligands.values()) == sum(cb.ligands.values()))
             for x, nx in ca.metals.items():
                 for y, ny in cb.metals.items():
                     if x == y:
                         continue
-                    for j in range(1, min(jmax, nx, ny) + 1):
+                    for j in range(1, (min(nx, ny) if full else min(jmax, nx, ny)) + 1):
                         self._exchanged(ca, x, y, j, combos, origin)
                         self._exchanged(cb, y, x, j, combos, origin)
 

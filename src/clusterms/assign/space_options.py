@@ -132,8 +132,8 @@ def _max_loss(text: str) -> int:
 
 
 def _adducts(text: str) -> tuple[tuple[str, ...], int]:
-    """(counter-ion keys, max_protons) from ``"H,Na"`` or ``"none"``."""
-    items = [t.strip() for t in str(text).split(",")]
+    """(counter-ion keys, max_protons) from ``"H,Na"``, ``"+Cs"`` or ``"none"``."""
+    items = [t.strip().removeprefix("+").strip() for t in str(text).split(",")]
     if any(not t for t in items):
         raise OptionError(f"--adducts: expected a comma list like H,Na or 'none', got {text!r}")
     if [t.lower() for t in items] == ["none"]:

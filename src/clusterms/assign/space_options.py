@@ -48,7 +48,7 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
                         "which scans to use; candidates are built for this polarity only")
     g.add_argument("--max-metal-exchange", metavar="N", dest="max_metal_exchange",
                    help=f"most metal atoms swapped between two reactants (default {_DEFAULTS.max_metal_exchange}); "
-                        "the full alloy series of two homometallic clusters of one size needs their size")
+                        "two clusters of one size and ligand count get the full alloy series anyway")
     g.add_argument("--max-loss", metavar="N", dest="max_loss",
                    help="largest number of metal atoms in a unit lost from a heterodimer (default "
                         f"{_DEFAULTS.max_loss}): losses are L and 2 L for each ligand, and Ag_k L_m for k = 1..N "

@@ -291,3 +291,36 @@ def test_the_shipped_example_gives_its_composition():
     truth = {Ion.parse(k).notation: v for k, v in EXAMPLE_SPECIES.items()}
     assert set(got) == set(truth), got
     assert all(got[k] == pytest.approx(v, rel=0.1) for k, v in truth.items()), got
+
+
+def test_an_unreliable_result_is_said_in_the_report_and_on_screen(monkeypatch, tmp_path):
+    from clusterms.assign import fdr
+    from clusterms.report.html import assignment_report_bytes
+
+    monkeypatch.setattr(fdr, "q_values", lambda t, d: np.full(np.size(t), 0.2))
+    spec = render(AU, seed=1)
+    result = assign_spectrum(spec, _space("Ag@I", "Au@II"))
+    html = assignment_report_bytes(title="t", source="s", settings={}, result=result).decode()
+    assert '<p class="unreliable">unreliable result: all ' in html
+    good = assign_spectrum(spec, _space("Ag@I", "Au@II"), settings=AssignSettings(fdr=0.5))
+    assert 'class="unreliable"' not in assignment_report_bytes(title="t", source="s", settings={},
+                                                               result=good).decode()
+    # on screen: one line above the table; in the CSV the q-values say it
+    import contextlib
+    import io
+
+    from clusterms.cli import main
+
+    np.savetxt(tmp_path / "s.txt", np.column_stack([spec.mz, spec.intensity]), fmt="%.6f")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(tmp_path):
+        code = main(["assign", "s.txt", "--polarity", "negative", "--reactant", "Ag@I", "--reactant", "Au@II",
+                     "--fdr", "1", "--out", "o"])
+    assert code == 0, err.getvalue()
+    assert out.getvalue().startswith("species") and "UNRELIABLE" not in out.getvalue()  # q 0.2 <= 1: kept
+    with contextlib.redirect_stdout(out := io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            contextlib.chdir(tmp_path):
+        assert main(["assign", "s.txt", "--polarity", "negative", "--reactant", "Ag@I", "--reactant", "Au@II",
+                     "--out", "o2"]) == 0
+    assert out.getvalue().splitlines()[0].startswith("UNRELIABLE: all ")
+    assert (tmp_path / "o" / "assignments.csv").read_text().splitlines()[1].endswith(",0.2000")

@@ -230,3 +230,18 @@ def test_manifest_ramp(ramp, tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("file,energy\ns0.txt,5 kJ\n")
     with pytest.raises(InputFileError, match="line 2: energy '5 kJ'"):
         load_ramp(tmp_path / "bad.csv", precursor=PREC)
+
+
+def test_pchip_matches_scipy():
+    from scipy.interpolate import PchipInterpolator
+
+    from clusterms.tandem.ramp import pchip_segment
+
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 5, 13):
+        x = np.sort(rng.uniform(0, 60, n)) + np.arange(n)
+        for y in (np.cumsum(rng.uniform(0, 1, n)), rng.uniform(0, 1, n), 1 / (1 + np.exp(-(x - 30) / 4))):
+            ref = PchipInterpolator(x, y)
+            for k in range(n - 1):
+                at = np.linspace(x[k], x[k + 1], 17)
+                assert pchip_segment(x, y, k, at) == pytest.approx(ref(at), rel=1e-9, abs=1e-12)

@@ -30,16 +30,33 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from clusterms.assign.pipeline import Assignment, AssignResult, AssignSettings, assign_spectrum
+    from clusterms.assign.quantify import quantify
+    from clusterms.assign.space import candidate_space
     from clusterms.chem.composition import Composition
     from clusterms.chem.ion import Ion
+    from clusterms.demo import example_path
     from clusterms.isotopes.abundances import Abundances
     from clusterms.isotopes.envelope import Envelope
+    from clusterms.report.write import write_assignment
+    from clusterms.spectra.readers import read_spectrum
+    from clusterms.spectra.spectrum import Spectrum
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Composition": "clusterms.chem.composition",
     "Ion": "clusterms.chem.ion",
+    "Spectrum": "clusterms.spectra.spectrum",
+    "read_spectrum": "clusterms.spectra.readers",
+    "candidate_space": "clusterms.assign.space",
+    "AssignSettings": "clusterms.assign.pipeline",
+    "AssignResult": "clusterms.assign.pipeline",
+    "Assignment": "clusterms.assign.pipeline",
+    "assign_spectrum": "clusterms.assign.pipeline",
+    "quantify": "clusterms.assign.quantify",
+    "write_assignment": "clusterms.report.write",
+    "example_path": "clusterms.demo",
     "ClustermsError": "clusterms.errors",
     "InputFileError": "clusterms.errors",
     "NotationError": "clusterms.errors",
@@ -58,14 +75,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'clusterms' has no attribute {name!r}")
 
 __all__ = [
+    "AssignResult",
+    "AssignSettings",
+    "Assignment",
     "ClustermsError",
     "Composition",
     "InputFileError",
     "Ion",
     "NotationError",
     "OptionError",
+    "Spectrum",
     "__version__",
+    "assign_spectrum",
+    "candidate_space",
     "envelopes",
+    "example_path",
+    "quantify",
+    "read_spectrum",
+    "write_assignment",
 ]
 
 

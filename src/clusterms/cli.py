@@ -256,12 +256,9 @@ def _progress() -> Callable[[str], None]:
 
 # assign ---------------------------------------------------------------------------------
 def _cmd_assign(args: argparse.Namespace) -> int:
-    import csv
-    import io
-
-    from clusterms.assign.pipeline import ASSIGNMENT_COLUMNS, AssignSettings, assign_spectrum
+    from clusterms.assign.pipeline import AssignSettings, assign_spectrum
     from clusterms.assign.space_options import candidates_from_args, options_from_args
-    from clusterms.outdir import atomic_directory, check_output_directory
+    from clusterms.outdir import check_output_directory
 
     if not args.reactant and not args.species and not args.search:
         raise OptionError("assign needs --reactant (repeatable), --species or --search")
@@ -291,47 +288,15 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         "ligand_file": args.ligands,
         "aliases": list(args.alias or []),
         "scan": args.scan, "time_range": args.time_range, "combine": args.combine,
-        "resolution": result.resolution,
-        "resolution_source": result.resolution_source,
-        "calibration": result.calibration,
-        "noise_level": result.noise,
-        "n_candidates": result.n_candidates,
-        "n_screened": result.n_screened,
-        "decoys_tested": result.decoys_tested,
-        "decoys_accepted": result.decoys_accepted,
-        "estimated_false_assignments": result.false_assignment_estimate,
-        "calibration_applied": result.calibration_applied,
-        "fdr_dropped": result.fdr_dropped,
-        "candidates_without_isotope_pattern": result.n_uninformative,
-        "input_mode": {"mode": result.input_mode, "source": result.input_mode_source,
-                       "centroid_intensity": (f"peak {settings.centroid_intensity}"
-                                              if result.input_mode == "centroid" else None)},
-        "reliable": result.reliable,
-        "notes": list(result.notes),
-        "random_seed": args.seed,
     }
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for a in result.assignments:
-        w.writerow(a.row())
-    ubuf = io.StringIO()
-    uw = csv.writer(ubuf, lineterminator="\n")
-    uw.writerow(["mz", "charge", "intensity"])
-    for u in result.unassigned:
-        uw.writerow([f"{u.mz:.4f}", u.charge, f"{u.intensity:.6g}"])
     say("writing the report")
-    from clusterms.report.html import assignment_report_bytes
+    from clusterms.report.write import write_assignment
 
-    report = assignment_report_bytes(title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
-                               settings={**params["settings"], "reactants": ", ".join(params["reactants"])},
-                               result=result, metadata=dict(spectrum.metadata))
-    with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
-        (tmp / "assignments.csv").write_text(buf.getvalue(), encoding="utf-8")
-        (tmp / "unassigned.csv").write_text(ubuf.getvalue(), encoding="utf-8")
-        (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, default=str) + "\n",
-                                         encoding="utf-8")
-        (tmp / "report.html").write_bytes(report)
+    write_assignment(result, out, settings=settings, params=params,
+                     title=f"clusterms assignment: {Path(args.file).name}", source=str(args.file),
+                     metadata=dict(spectrum.metadata),
+                     report_settings={**params["settings"], "reactants": ", ".join(params["reactants"])},
+                     force=args.force, inputs=[args.file])
     say(f"done: {len(result.assignments)} species assigned, {len(result.unassigned)} unassigned "
         f"envelopes -> {out}/")
     for note in result.notes:
@@ -351,17 +316,6 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             _out("* the envelope fits other candidates as well at this resolving power: "
                  "see ambiguous_with in assignments.csv")
     return 0
-
-
-def _finite(obj: Any) -> Any:
-    """``obj`` with NaN and infinities as None: params.json stays strict JSON (RFC 8259)."""
-    if isinstance(obj, float):
-        return obj if obj == obj and abs(obj) != float("inf") else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 # candidates -----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -148,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     with atomic_directory(out, force=args.force, inputs=[args.file]) as tmp:
         (tmp / "arrival.csv").write_text(arrival, encoding="utf-8")
         (tmp / "conformers.csv").write_text(conformers, encoding="utf-8")
-        (tmp / "params.json").write_text(json.dumps(_finite(params), indent=2, allow_nan=False) + "\n",
+        from clusterms.report.write import finite as _strict
+
+        (tmp / "params.json").write_text(json.dumps(_strict(params), indent=2, allow_nan=False) + "\n",
                                          encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         (tmp / "arrival.png").write_bytes(figs["png"])
@@ -162,17 +163,6 @@ def run(args: argparse.Namespace) -> int:
                              f"{_join(c.widths, '.3f')}\n")
         sys.stdout.write(f"{len(run_)} drift bins, {len(confs)} species -> {out}/\n")
     return 0
-
-
-def _finite(obj: Any) -> Any:
-    """``obj`` with NaN and infinities as None (noise-free data give an infinite S/N): strict JSON."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def _species_warnings(run: Any, ions: list[Any], dists: Any, *, min_snr: float) -> list[str]:

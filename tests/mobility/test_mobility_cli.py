@@ -205,7 +205,7 @@ def test_noise_free_run(tmp_path) -> None:
 
 def test_params_never_hold_infinity() -> None:
     """A failed K-fit has BIC inf and exact data an infinite S/N: both are null in params.json."""
-    from clusterms.cli_mobility import _finite
+    from clusterms.report.write import finite as _finite
 
     data = {"snr": math.inf, "bic": [1.0, math.inf, -math.inf, math.nan], "nested": ({"x": 2.5},), "n": 3}
     assert _finite(data) == {"snr": None, "bic": [1.0, None, None, None], "nested": [{"x": 2.5}], "n": 3}

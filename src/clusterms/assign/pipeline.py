@@ -204,6 +204,18 @@ class AssignResult:
     input_mode_source: str = "file"
 
     @property
+    def mz_calibration(self) -> Any:
+        """The calibration applied to the m/z axis (identity when none was), as a
+        :class:`~clusterms.spectra.calibration.Calibration` for :func:`~clusterms.quantify`."""
+        from clusterms.spectra.calibration import Calibration
+
+        c = self.calibration
+        if not c.get("applied", True):
+            return Calibration(ppm_offset=0.0)
+        return Calibration(ppm_offset=c["ppm_offset"], ppm_slope_per_kmz=c["ppm_slope_per_kmz"],
+                           n_points=c["n_points"], rms_ppm=c["rms_ppm"])
+
+    @property
     def false_assignment_estimate(self) -> float:
         """Decoys accepted per decoy tested, times the assignments made (target-decoy)."""
         if self.decoys_tested == 0:

@@ -130,7 +130,7 @@ def quantify(
     total = float(area.sum())
     top = float(area.max()) if area.size else 0.0
     rows = tuple(Quantified(species=names[i], formula=ions[i].formula, charge=ions[i].charge, area=float(area[i]),
-                            abundance=100.0 * area[i] / top if top > 0 else 0.0,
+                            abundance=float(100.0 * area[i] / top) if top > 0 else 0.0,
                             share=float(area[i] / total) if total > 0 else 0.0, score=float(score[i]),
                             ppm=float(ppm[i]), ion=ions[i]) for i in range(len(ions)))
     return QuantifyResult(rows, float(resolution), x, y, fit.model)

@@ -48,9 +48,21 @@ def _out(text: str = "") -> None:
                           "check the disk or the redirection") from None
 
 
+# C0, DEL, C1, the Unicode line/paragraph separators and the bidi overrides: a file name
+# holding one would colour the terminal, rewrite the line (CR) or split a message in two.
+_CONTROL_CHARS = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+                  *range(0x2066, 0x206A)]
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in _CONTROL_CHARS}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character escaped repr-style (``\\x1b``, ``\\n``): one line."""
+    return text.translate(_ESCAPES)
+
+
 def _err(text: str) -> None:
     try:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(one_line(text) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):  # stderr closed (`2>&1 | head -1`): drop the line, keep going
         pass
@@ -528,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except ClustermsError as exc:
             _flush_warnings(caught)
-            _err(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            _err(f"error: {exc}" if str(exc) else f"error: {type(exc).__name__}")
             return 2
         except Interrupted as exc:
             _err("error: interrupted")

@@ -102,3 +102,49 @@ def test_a_bad_entry_names_the_file(tmp_path):
     path.write_text('[ligands.X]\nformula = "C6Qq"\ncharge = -1\nwithdraws = 1\n', encoding="utf-8")
     with pytest.raises(InputFileError, match="^" + re.escape(str(path)) + r": ligand 'X'"):
         load_library(path)
+
+
+def test_entry_fields_and_defaults(tmp_path):
+    import re
+
+    import pytest
+
+    from clusterms.chem.ligands import default_library, load_library
+    from clusterms.errors import InputFileError
+
+    path = tmp_path / "mine.toml"
+    path.write_text(_USER_FILE.replace('name = "3-mercaptopropionate"\n', ""), encoding="utf-8")
+    lib = load_library(path)
+    mpa = lib.ligands["MPA"]
+    assert (mpa.charge, mpa.withdraws, mpa.denticity, mpa.name, mpa.aliases) == (-1, 1, 1, "MPA", ("3MPA",))
+    assert (lib.ligands["BDT"].denticity, lib.ligands["BDT"].charge) == (2, -2)
+    li = lib.adducts["Li"]
+    assert (li.charge, li.name, dict(li.composition.items())) == (1, "Li", {"Li": 1})
+    with pytest.raises(TypeError):
+        lib.ligands["X"] = mpa  # read-only mappings
+    with pytest.raises(TypeError):
+        lib.aliases["X"] = "MPA"
+    with pytest.raises(TypeError):
+        lib.adducts["X"] = li
+    only_adducts = tmp_path / "adducts.toml"
+    only_adducts.write_text('[adducts.Li]\nformula = "Li"\ncharge = 1\n', encoding="utf-8")
+    assert set(load_library(only_adducts).ligands) == set(default_library().ligands)
+    only_ligands = tmp_path / "ligands.toml"
+    only_ligands.write_text('[ligands.Y]\nformula = "C2H5S"\ncharge = -1\nwithdraws = 1\n', encoding="utf-8")
+    assert set(load_library(only_ligands).adducts) == set(default_library().adducts)
+    cases = [
+        ('[ligands.X]\nformula = "CH3S"\nwithdraws = 1\n', r"ligand 'X': missing field 'charge'"),
+        ('[ligands.X]\nformula = "CH3S"\ncharge = "-1"\nwithdraws = 1\n', r"ligand 'X': field 'charge' must be"),
+        ('[ligands.X]\nformula = "CH3S"\ncharge = -1\nwithdraws = true\n', r"ligand 'X': field 'withdraws' must be"),
+        ('[ligands.X]\nformula = "CH3S"\ncharge = -1\nwithdraws = 1\ndenticity = 1.5\n',
+         r"ligand 'X': field 'denticity' must be"),
+        ('[ligands.X]\nformula = 3\ncharge = -1\nwithdraws = 1\n', r"ligand 'X': field 'formula' must be"),
+        ("[ligands]\nX = 3\n", r"ligand 'X': must be a table"),
+        ('[adducts.Z]\nformula = "Li"\ncharge = "+"\n', r"adduct 'Z': field 'charge' must be"),
+        ('[adducts.Z]\nformula = "Qq"\ncharge = 1\n', r"adduct 'Z': bad formula"),
+    ]
+    for text, message in cases:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputFileError, match=re.escape(str(bad)) + ": " + message):
+            load_library(bad)

@@ -233,7 +233,16 @@ def test_charge_forms(text, charge):
      ("[Ag29(BDT)12]101-", 13, "|charge| 101 is over the limit of 100"),
      ("[Ag10001]-", 0, "10,001 atoms of Ag is over the limit of 10,000"),
      ("ag29", 0, "unexpected character 'a'"),
-     ("[]3-", 0, "empty brackets")],
+     ("[]3-", 0, "empty brackets"),
+     ("[Ag29(BDT)12)3-", 12, "expected ']', found ')'"),
+     ("[Ag29(BDT]12)3-", 9, "expected ')', found ']'"),
+     ("", 0, "empty species"),
+     ("+", 0, "no atoms in species"),
+     ("  +", 2, "no atoms in species"),
+     ("[Ag(DMBT)800(BDT)800]", 0, "11,200 atoms of C is over the limit of 10,000"),
+     ("[Ag(Cl)10001]", 0, "10,001 atoms of Cl is over the limit of 10,000"),
+     ("[Ag(BDT)(Na)10001]", 0, "10,001 atoms of Na is over the limit of 10,000"),
+     ("C10001", 0, "10,001 atoms of C is over the limit of 10,000")],
 )
 def test_error_messages_and_positions(text, position, message):
     with pytest.raises(NotationError) as info:
@@ -287,3 +296,23 @@ def test_bracket_groups_adducts_and_element_lookalikes():
     assert dict(hg.metals.items()) == {"Ag": 29, "Hg": 1} and hg.adducts == ()
     assert Ion.parse("[Ag29(BDT)12HNaH]2-") == Ion.parse("[Ag29(BDT)12H2Na]2-")
     assert Ion.parse("[Ag29(LX)12]3-", aliases=["LX=BDT"]) == Ion.parse("[Ag29(BDT)12]3-")
+
+
+def test_limits_are_inclusive_and_leading_blanks_are_skipped():
+    assert Ion.parse("[Ag(Cl)10000]").composition["Cl"] == 10_000
+    assert Ion.parse("[Ag(BDT)(Na)10000]").composition["Na"] == 10_000
+    assert Ion.parse("C" * 10_000).formula == "C10000"  # 10,000 characters: the longest text
+    with pytest.raises(NotationError) as info:
+        Ion.parse("C" * 10_001)
+    assert info.value.message == "species text is 10,001 characters, over the limit of 10,000"
+    assert (info.value.text, info.value.position) == ("C" * 40 + "...", None)
+    with pytest.raises(NotationError) as info:
+        Ion.parse(29)  # type: ignore[arg-type]
+    assert info.value.message == "species must be text, got int"
+    assert Ion.parse("  [Ag29(BDT)12]3-") == Ion.parse("[Ag29(BDT)12]3-")
+
+
+def test_bare_element_symbols_are_atoms_not_the_ligands_of_that_name():
+    bare, named = Ion.parse("[Au11(PPh3)7Cl3]"), Ion.parse("[Au11(PPh3)7(Cl)3]")
+    assert dict(bare.extra.items()) == {"Cl": 3} and dict(named.extra.items()) == {}
+    assert bare != named and bare.composition == named.composition

@@ -116,7 +116,7 @@ def test_entry_fields_and_defaults(tmp_path):
     path.write_text(_USER_FILE.replace('name = "3-mercaptopropionate"\n', ""), encoding="utf-8")
     lib = load_library(path)
     mpa = lib.ligands["MPA"]
-    assert (mpa.charge, mpa.withdraws, mpa.denticity, mpa.name, mpa.aliases) == (-1, 1, 1, "MPA", ("3MPA",))
+    assert (mpa.charge, mpa.withdraws, mpa.denticity, mpa.name, mpa.aliases) == (-1, 1, 1, "MPA", ("MPA3",))
     assert (lib.ligands["BDT"].denticity, lib.ligands["BDT"].charge) == (2, -2)
     li = lib.adducts["Li"]
     assert (li.charge, li.name, dict(li.composition.items())) == (1, "Li", {"Li": 1})

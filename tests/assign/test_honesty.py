@@ -324,3 +324,13 @@ def test_an_unreliable_result_is_said_in_the_report_and_on_screen(monkeypatch, t
                      "--out", "o2"]) == 0
     assert out.getvalue().splitlines()[0].startswith("UNRELIABLE: all ")
     assert (tmp_path / "o" / "assignments.csv").read_text().splitlines()[1].endswith(",0.2000")
+
+
+def test_decoys_change_neither_the_screen_nor_the_ambiguity():
+    # The decoy step once overwrote the screened pool with every candidate in range: the
+    # ambiguity check then ran over all of them (8 s with --search) and n_screened was wrong.
+    spec = render(AU, seed=1)
+    with_decoys = assign_spectrum(spec, _space("Ag@I", "Au@II"))
+    without = assign_spectrum(spec, _space("Ag@I", "Au@II"), settings=AssignSettings(decoys=False))
+    assert with_decoys.n_screened == without.n_screened < with_decoys.n_candidates / 4
+    assert [a.ambiguous_with for a in with_decoys.assignments] == [a.ambiguous_with for a in without.assignments]

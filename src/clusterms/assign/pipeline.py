@@ -896,8 +896,7 @@ def assign_spectrum(
     decoy_scores = np.zeros(0)  # decoys passing every rule but the score
     if settings.decoys and ok.any():
         say("estimating false assignments with decoys")
-        pool = np.nonzero(inside)[0]
-        dec = _decoys(envs, [i.charge for i in ions], pool, settings.seed)
+        dec = _decoys(envs, [i.charge for i in ions], np.nonzero(inside)[0], settings.seed)
         dkeep = screen(x_cal, y, dec, resolution=resolution, limit=limit, tolerance_ppm=screen_ppm)
         decoys_tested = len(dec)
         if dkeep.any():

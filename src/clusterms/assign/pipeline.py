@@ -238,7 +238,8 @@ def _input_mode(spectrum: Spectrum) -> _Input:
     return _Input(detect_mode(spectrum) or "profile", "detected from the data")
 
 
-def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, float, str, float, PeakList | None]:
+def _prepare(spectrum: Spectrum, settings: AssignSettings,
+             given: _Input) -> tuple[Spectrum, float, str, float, PeakList | None]:
     """Baseline-corrected spectrum, resolving power (and where it came from), noise level,
     and the peaks at SNR >= 10 (profile data; used for the resolution and the calibration).
 
@@ -258,10 +259,10 @@ def _prepare(spectrum: Spectrum, settings: AssignSettings) -> tuple[Spectrum, fl
     top = float(spectrum.intensity.max())
     if top > 1e100:  # keep squares and sums finite; abundances are relative anyway
         spectrum = spectrum.replace(intensity=spectrum.intensity / top * 1e6)
-    if _input_mode(spectrum).mode == "centroid":
+    if given.mode == "centroid":
         if settings.resolution is None:
-            raise OptionError("the spectrum is a centroid list (" + _input_mode(spectrum).source + "): its peak "
-                              "widths are gone, so give the instrument's resolving power (--resolution R)")
+            raise OptionError(f"the spectrum is a centroid list ({given.source}): its peak widths are gone, "
+                              "so give the instrument's resolving power (--resolution R)")
         res, source = settings.resolution, "given"
         spectrum = _broaden(spectrum, res, as_area=settings.centroid_intensity == "area")
     else:
@@ -598,19 +599,9 @@ def _parsimony(x: FloatArray, y: FloatArray, idx: NDArray[np.intp], priority: Se
 
 
 def _ambiguous(cols: Sequence[Column], k: int, names: Sequence[str], threshold: float = 0.98) -> tuple[str, ...]:
-    """Candidates whose profiles are near-collinear with column k at this resolution."""
+    """Candidates whose profiles are near-collinear with column k at this resolving power."""
     ck = cols[k]
-    out = []
-    nk = np.linalg.norm(ck.values)
-    for j, cj in enumerate(cols):
-        if j == k or cj.hi <= ck.lo or cj.lo >= ck.hi:
-            continue
-        lo, hi = max(ck.lo, cj.lo), min(ck.hi, cj.hi)
-        dot = float(ck.values[lo - ck.lo:hi - ck.lo] @ cj.values[lo - cj.lo:hi - cj.lo])
-        nj = np.linalg.norm(cj.values)
-        if nk > 0 and nj > 0 and dot / (nk * nj) >= threshold:
-            out.append(names[cj.index])
-    return tuple(sorted(out))
+    return tuple(sorted(names[cj.index] for j, cj in enumerate(cols) if j != k and _cosine(ck, cj) >= threshold))
 
 
 def _decoys(envs: list[tuple[FloatArray, FloatArray]], charges: Sequence[int], idx: NDArray[np.intp],
@@ -840,7 +831,7 @@ def assign_spectrum(
         raise OptionError("the candidate space is empty: give --reactant or --species")
     say("preparing spectrum")
     given = _input_mode(spectrum)
-    spec, resolution, res_source, noise, peaks = _prepare(spectrum, settings)
+    spec, resolution, res_source, noise, peaks = _prepare(spectrum, settings, given)
     x_raw = spec.mz
     y = np.maximum(spec.intensity, 0.0)
     if noise <= 0:
@@ -913,16 +904,12 @@ def assign_spectrum(
 
     n_dropped = 0
     q = q_values(final.score[ok], decoy_scores)
-    for _ in range(5):
-        if not (q > settings.fdr).any():
+    for _ in range(6):  # a refit changes scores, hence q-values: at most six rounds
+        above = q > settings.fdr
+        if not above.any():
             break
-        n_dropped += int(np.count_nonzero(q > settings.fdr))
-        kept = _indices(final, ok)[q <= settings.fdr]
-        final, ok = job.final(x_cal, kept, resolution)
-        q = q_values(final.score[ok], decoy_scores)
-    if (q > settings.fdr).any():  # still unstable after five refits: report nothing uncertain
-        n_dropped += int(np.count_nonzero(q > settings.fdr))
-        final, ok = job.final(x_cal, _indices(final, ok)[q <= settings.fdr], resolution)
+        n_dropped += int(np.count_nonzero(above))
+        final, ok = job.final(x_cal, _indices(final, ok)[~above], resolution)
         q = q_values(final.score[ok], decoy_scores)
     if n_dropped:
         notes.append(f"{n_dropped} species accepted by the score, ppm and SNR rules were dropped: their "

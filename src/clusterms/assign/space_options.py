@@ -122,13 +122,7 @@ def _int_option(text: str, option: str, top: int) -> int:
 
 
 def _max_loss(text: str) -> int:
-    try:
-        n = int(str(text).strip())
-    except ValueError:
-        n = -1
-    if not 0 <= n <= MAX_LOSS:
-        raise OptionError(f"--max-loss: expected an integer from 0 to {MAX_LOSS}, got {text!r}")
-    return n
+    return _int_option(text, "--max-loss", MAX_LOSS)
 
 
 def _adducts(text: str) -> tuple[tuple[str, ...], int]:

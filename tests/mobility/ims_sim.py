@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from render_independent import grid, profile
@@ -121,14 +122,19 @@ def write_mzml(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], *, 
     return path
 
 
+def _header(w: Any) -> None:
+    """The mzML header both writers share (vocabularies, software, instrument, processing)."""
+    w.controlled_vocabularies()
+    w.file_description(["MS1 spectrum", "profile spectrum"])
+    w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
+    w.instrument_configuration_list([w.InstrumentConfiguration(id="IC1", component_list=[])])
+    w.data_processing_list([w.DataProcessing([{"software_reference": "sim", "order": 0,
+                                               "params": ["conversion to mzML"]}], id="DP1")])
+
+
 def _write(path: Path, bins: list[tuple[float, np.ndarray, np.ndarray]], writer: type, centroided: bool) -> None:
     with open(path, "wb") as fh, writer(fh, close=False) as w:
-        w.controlled_vocabularies()
-        w.file_description(["MS1 spectrum", "profile spectrum"])
-        w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
-        w.instrument_configuration_list([w.InstrumentConfiguration(id="IC1", component_list=[])])
-        w.data_processing_list([w.DataProcessing([{"software_reference": "sim", "order": 0,
-                                                   "params": ["conversion to mzML"]}], id="DP1")])
+        _header(w)
         with w.run(id="ims", instrument_configuration="IC1"), w.spectrum_list(count=len(bins)):
             for k, (t, mz, y) in enumerate(bins):
                 w.write_spectrum(mz, y, id=f"scan={k + 1}", polarity="negative scan", centroided=centroided,
@@ -160,12 +166,7 @@ def write_mzml_arrays(path: Path, frames: list[list[tuple[float, np.ndarray, np.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         with open(path, "wb") as fh, MzMLWriter(fh, close=False) as w:
-            w.controlled_vocabularies()
-            w.file_description(["MS1 spectrum", "profile spectrum"])
-            w.software_list([{"id": "sim", "version": "1", "params": ["custom unreleased software tool"]}])
-            w.instrument_configuration_list([w.InstrumentConfiguration(id="IC1", component_list=[])])
-            w.data_processing_list([w.DataProcessing([{"software_reference": "sim", "order": 0,
-                                                       "params": ["conversion to mzML"]}], id="DP1")])
+            _header(w)
             with w.run(id="ims", instrument_configuration="IC1"), w.spectrum_list(count=len(frames)):
                 for f, bins in enumerate(frames):
                     mz = np.concatenate([b[1] for b in bins])
